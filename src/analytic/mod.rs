@@ -1,0 +1,2 @@
+//! Closed-form results from queueing theory.
+pub mod queueing;

@@ -1,0 +1,1028 @@
+//! The simulation loop: requests as frames moving through compiled component programs.
+//!
+//! A *request* is what a client sent (or a task handed to a queue); a *frame* is one request's
+//! visit to one component instance (or one branch of a `Parallel` step). Frames form a tree
+//! through their `parent` links; a frame finishes by answering its parent, and the root answers
+//! the client. Requests and frames live in slabs with free lists, so a steady-state run allocates
+//! nothing per event, and memory is bounded by the number of requests in flight (itself capped).
+//!
+//! Continuations never recurse: anything that makes a frame ready pushes it on `ready`, drained
+//! after each event, so a queue of a million zero-time requests cannot overflow the stack.
+
+use super::program::{Instr, NO_PROGRAM, Program};
+use super::queue::EventQueue;
+use super::rng::{StreamKey, StreamRng};
+use super::time::{self, Time};
+use crate::components::balancer::Balancer;
+use crate::components::cache::{CacheCounters, CacheStore};
+use crate::components::database::Replication;
+use crate::components::station::{Station, StationStats, UNBOUNDED};
+use crate::dist::Sampler;
+use crate::model::{Arrival, CompId, KeyLaw, Kind, Mode, Model, Op};
+use crate::stats::histogram::LatencyHistogram;
+use rand::RngExt;
+use rand_distr::{Distribution, Exp1, Zipf};
+use std::collections::VecDeque;
+
+/// Everything a single run needs besides the model.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub traffic: f64,
+    pub duration_s: f64,
+    pub warmup_s: f64,
+    pub key: StreamKey,
+    /// Requests (and queued tasks) alive at once; beyond it arrivals are shed.
+    pub max_in_flight: u32,
+    /// Stop after this many events (the result is marked truncated).
+    pub max_events: Option<u64>,
+    /// Multiplies every service time of a component (vertical scaling); 1.0 when absent.
+    pub speed: Vec<f64>,
+}
+
+pub const DEFAULT_MAX_IN_FLIGHT: u32 = 100_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Outcome {
+    Ok = 0,
+    Failed = 1,
+    Dropped = 2,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Ev {
+    Arrival,
+    Think(u32),
+    WorkDone(u32),
+    Timeout { req: u32, generation: u32 },
+    WarmupEnd,
+}
+
+/// What `ready` holds: frames to run on from their pc, and frames to finish with an error.
+#[derive(Debug, Clone, Copy)]
+enum Ready {
+    Advance(u32),
+    Fail(u32, Outcome),
+}
+
+const NONE: u32 = u32::MAX;
+const PARENT_CLIENT: u32 = u32::MAX;
+const PARENT_TASK: u32 = u32::MAX - 1;
+
+#[derive(Debug, Clone, Copy)]
+struct Request {
+    arrival: Time,
+    key: u64,
+    class: u16,
+    write: bool,
+    measured: bool,
+    timed_out: bool,
+    is_task: bool,
+    live: bool,
+    /// The closed-workload user who sent it, or the queue a task belongs to.
+    owner: u32,
+    generation: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    req: u32,
+    comp: u32,
+    station: u32,
+    pc: u32,
+    parent: u32,
+    pending: u32,
+    error: Outcome,
+    holds: bool,
+    root: bool,
+    fill_leader: bool,
+    arrived: Time,
+    wait_since: Time,
+    waited: Time,
+}
+
+struct Comp {
+    asynchronous: bool,
+    first_station: u32,
+    stations: u32,
+    rng: StreamRng,
+    rr: u32,
+    routed: u64,
+    balancer: Option<Balancer>,
+    cache: Option<CacheStore>,
+    coalesce: bool,
+    replication: Option<Replication>,
+    lag: Option<Sampler>,
+    max_connections: Option<u32>,
+    task_latency: Option<LatencyHistogram>,
+    tasks_enqueued: u64,
+    tasks_dropped: u64,
+}
+
+/// A class as the engine needs it.
+struct ClassRt {
+    entry: u32,
+    write: bool,
+    cum_weight: f64,
+    keys: KeySampler,
+}
+
+enum KeySampler {
+    None,
+    Uniform(u64),
+    Zipf(Zipf<f64>),
+}
+
+/// The measured results of one run (one replication of one point).
+#[derive(Debug, Clone)]
+pub struct RunStats {
+    pub measured_s: f64,
+    pub arrived: u64,
+    pub completed: u64,
+    pub dropped: u64,
+    pub failed: u64,
+    pub timed_out: u64,
+    pub in_flight: u64,
+    /// Arrivals turned away by the in-flight cap (included in `dropped`).
+    pub shed: u64,
+    /// Responses that came after their client had given up (wasted work).
+    pub late_responses: u64,
+    pub latency: LatencyHistogram,
+    pub classes: Vec<ClassStats>,
+    pub components: Vec<CompStats>,
+    pub events: u64,
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClassStats {
+    pub name: String,
+    pub latency: LatencyHistogram,
+}
+
+#[derive(Debug, Clone)]
+pub struct CompStats {
+    pub name: String,
+    pub kind: &'static str,
+    /// Summed over instances.
+    pub station: StationStats,
+    pub workers_total: Option<u64>,
+    pub routed: u64,
+    pub cache: Option<CacheCounters>,
+    pub reads_on_replicas: u64,
+    pub stale_reads: u64,
+    pub task_latency: Option<LatencyHistogram>,
+    pub tasks_enqueued: u64,
+    pub tasks_dropped: u64,
+    /// Tasks waiting at the end of the run (queues).
+    pub backlog: u64,
+    /// Frames present at the end of the run, over all instances.
+    pub present_at_end: u64,
+}
+
+pub struct Sim<'m> {
+    model: &'m Model,
+    cfg: RunConfig,
+    now: Time,
+    end: Time,
+    warmup: Time,
+    events: EventQueue<Ev>,
+    ready: VecDeque<Ready>,
+    prog: Program,
+    comps: Vec<Comp>,
+    stations: Vec<Station>,
+    station_comp: Vec<u32>,
+    requests: Vec<Request>,
+    free_requests: Vec<u32>,
+    frames: Vec<Frame>,
+    free_frames: Vec<u32>,
+    live: u32,
+    classes: Vec<ClassRt>,
+    arrival_rng: StreamRng,
+    class_rng: StreamRng,
+    think_rng: StreamRng,
+    think: Option<Sampler>,
+    /// Thinning envelope: the highest arrival rate over the run, per nanosecond.
+    peak_rate_per_ns: f64,
+    // Measured-window counters.
+    out: RunStats,
+    event_count: u64,
+}
+
+impl<'m> Sim<'m> {
+    pub fn new(model: &'m Model, cfg: RunConfig) -> Sim<'m> {
+        let speed = cfg.speed.clone();
+        let prog = Program::compile(model, &|c| speed.get(c).copied().unwrap_or(1.0));
+        let mut stations = Vec::new();
+        let mut station_comp = Vec::new();
+        let mut comps = Vec::new();
+        for (id, c) in model.components.iter().enumerate() {
+            let first = stations.len() as u32;
+            let workers = c.workers().unwrap_or(UNBOUNDED);
+            let capacity = match &c.kind {
+                Kind::Server(s) => s.queue_capacity,
+                Kind::Queue(q) => q.capacity,
+                _ => None,
+            };
+            let n = if matches!(c.kind, Kind::LoadBalancer(_)) {
+                0
+            } else {
+                c.instances()
+            };
+            for _ in 0..n {
+                stations.push(Station::new(workers, capacity));
+                station_comp.push(id as u32);
+            }
+            comps.push(Comp {
+                asynchronous: match &c.kind {
+                    Kind::Server(s) => s.mode == Mode::Async,
+                    // A cache answers a lookup and is free again; the miss path's backend call is
+                    // the caller's wait, not the cache's.
+                    Kind::Cache(_) => true,
+                    _ => false,
+                },
+                first_station: first,
+                stations: n,
+                rng: cfg.key.stream(&format!("component/{}", c.name)),
+                rr: 0,
+                routed: 0,
+                balancer: None,
+                cache: match &c.kind {
+                    Kind::Cache(k) => Some(CacheStore::new(k.capacity, k.ttl_s.map(time::from_s))),
+                    _ => None,
+                },
+                coalesce: matches!(&c.kind, Kind::Cache(k) if k.coalesce),
+                replication: match &c.kind {
+                    Kind::Database(d) if d.replicas > 0 => Some(Replication::new(d.replicas)),
+                    _ => None,
+                },
+                lag: match &c.kind {
+                    Kind::Database(d) => d.replication_lag.as_ref().map(Sampler::new),
+                    _ => None,
+                },
+                max_connections: match &c.kind {
+                    Kind::Database(d) => d.max_connections,
+                    _ => None,
+                },
+                task_latency: matches!(c.kind, Kind::Queue(_)).then(LatencyHistogram::default),
+                tasks_enqueued: 0,
+                tasks_dropped: 0,
+            });
+        }
+        // Balancers need every component's stations laid out first.
+        for (id, c) in model.components.iter().enumerate() {
+            if let Kind::LoadBalancer(lb) = &c.kind {
+                let backends = lb
+                    .targets
+                    .iter()
+                    .flat_map(|&t| {
+                        let tc = &comps[t];
+                        tc.first_station..tc.first_station + tc.stations
+                    })
+                    .collect();
+                comps[id].balancer = Some(Balancer::new(lb.policy, backends));
+            }
+        }
+        let total_w: f64 = model.workload.classes.iter().map(|c| c.weight).sum();
+        let mut acc = 0.0;
+        let classes = model
+            .workload
+            .classes
+            .iter()
+            .map(|c| {
+                acc += c.weight / total_w;
+                ClassRt {
+                    entry: c.entry as u32,
+                    write: c.op == Op::Write,
+                    cum_weight: acc,
+                    keys: match c.keys {
+                        None => KeySampler::None,
+                        Some(KeyLaw::Uniform { n }) => KeySampler::Uniform(n),
+                        Some(KeyLaw::Zipf { n, s }) => KeySampler::Zipf(
+                            Zipf::new(n as f64, s).expect("validated Zipf parameters"),
+                        ),
+                    },
+                }
+            })
+            .collect();
+        let (peak, think) = match &model.workload.arrival {
+            Arrival::Poisson { rate } => (
+                rate * cfg.traffic * model.workload.profile.max_factor() / 1e9,
+                None,
+            ),
+            Arrival::Closed { think, .. } => (0.0, Some(Sampler::new(think))),
+        };
+        let out = RunStats {
+            measured_s: 0.0,
+            arrived: 0,
+            completed: 0,
+            dropped: 0,
+            failed: 0,
+            timed_out: 0,
+            in_flight: 0,
+            shed: 0,
+            late_responses: 0,
+            latency: LatencyHistogram::default(),
+            classes: model
+                .workload
+                .classes
+                .iter()
+                .map(|c| ClassStats {
+                    name: c.name.clone(),
+                    latency: LatencyHistogram::default(),
+                })
+                .collect(),
+            components: Vec::new(),
+            events: 0,
+            truncated: false,
+        };
+        Sim {
+            model,
+            now: 0,
+            end: time::from_s(cfg.duration_s),
+            warmup: time::from_s(cfg.warmup_s),
+            events: EventQueue::default(),
+            ready: VecDeque::new(),
+            prog,
+            comps,
+            stations,
+            station_comp,
+            requests: Vec::new(),
+            free_requests: Vec::new(),
+            frames: Vec::new(),
+            free_frames: Vec::new(),
+            live: 0,
+            classes,
+            arrival_rng: cfg.key.stream("workload/arrivals"),
+            class_rng: cfg.key.stream("workload/classes"),
+            think_rng: cfg.key.stream("workload/think"),
+            think,
+            peak_rate_per_ns: peak,
+            out,
+            event_count: 0,
+            cfg,
+        }
+    }
+
+    /// Runs to the end (or to the event limit) and returns the measured statistics.
+    pub fn run(mut self) -> RunStats {
+        if self.warmup > 0 {
+            self.events.schedule(self.warmup, Ev::WarmupEnd);
+        }
+        match &self.model.workload.arrival {
+            Arrival::Poisson { .. } => self.schedule_next_arrival(),
+            Arrival::Closed { users, .. } => {
+                let users = ((*users as f64) * self.cfg.traffic).round().max(1.0) as u32;
+                for u in 0..users {
+                    let t = self.draw_think();
+                    self.events.schedule(t, Ev::Think(u));
+                }
+            }
+        }
+        let limit = self.cfg.max_events.unwrap_or(u64::MAX);
+        // Events exactly at the end instant are not run: the run covers [0, end).
+        while let Some(t) = self.events.peek_time() {
+            if t >= self.end {
+                break;
+            }
+            if self.event_count >= limit {
+                self.out.truncated = true;
+                break;
+            }
+            let (t, ev) = self.events.pop().expect("peeked");
+            debug_assert!(t >= self.now, "time went backwards");
+            self.now = t;
+            self.event_count += 1;
+            self.handle(ev);
+            self.drain();
+        }
+        if !self.out.truncated {
+            self.now = self.end;
+        }
+        self.finish_run()
+    }
+
+    fn handle(&mut self, ev: Ev) {
+        match ev {
+            Ev::Arrival => {
+                self.schedule_next_arrival();
+                // Thinning: accept a candidate with probability rate(t) / peak.
+                let max_f = self.model.workload.profile.max_factor();
+                if max_f > 0.0 {
+                    let f = self.model.workload.profile.factor(time::to_s(self.now));
+                    let accept = f >= max_f || self.arrival_rng.random::<f64>() * max_f < f;
+                    if accept {
+                        self.new_request(NONE);
+                    }
+                }
+            }
+            Ev::Think(user) => self.new_request(user),
+            Ev::WorkDone(f) => self.work_done(f),
+            Ev::Timeout { req, generation } => {
+                let r = &mut self.requests[req as usize];
+                if r.live && r.generation == generation && !r.timed_out {
+                    r.timed_out = true;
+                    let (measured, owner) = (r.measured, r.owner);
+                    if measured {
+                        self.out.timed_out += 1;
+                    }
+                    if owner != NONE {
+                        self.schedule_think(owner);
+                    }
+                }
+            }
+            Ev::WarmupEnd => self.reset_measurements(),
+        }
+    }
+
+    fn schedule_next_arrival(&mut self) {
+        if self.peak_rate_per_ns <= 0.0 {
+            return;
+        }
+        let e: f64 = Exp1.sample(&mut self.arrival_rng);
+        let dt = (e / self.peak_rate_per_ns).round() as Time;
+        self.events
+            .schedule(self.now.saturating_add(dt.max(1)), Ev::Arrival);
+    }
+
+    fn draw_think(&mut self) -> Time {
+        match &self.think {
+            Some(s) => s.sample(&mut self.think_rng),
+            None => 0,
+        }
+    }
+
+    fn schedule_think(&mut self, user: u32) {
+        let t = self.draw_think();
+        self.events
+            .schedule(self.now.saturating_add(t), Ev::Think(user));
+    }
+
+    fn new_request(&mut self, user: u32) {
+        let measured = self.now >= self.warmup;
+        let class = if self.classes.len() == 1 {
+            0
+        } else {
+            let u: f64 = self.class_rng.random();
+            self.classes
+                .iter()
+                .position(|c| u < c.cum_weight)
+                .unwrap_or(self.classes.len() - 1)
+        };
+        let key = match &self.classes[class].keys {
+            KeySampler::None => 0,
+            KeySampler::Uniform(n) => self.class_rng.random_range(0..*n),
+            KeySampler::Zipf(z) => z.sample(&mut self.class_rng) as u64 - 1,
+        };
+        if measured {
+            self.out.arrived += 1;
+        }
+        if self.live >= self.cfg.max_in_flight {
+            if measured {
+                self.out.dropped += 1;
+                self.out.shed += 1;
+            }
+            if user != NONE {
+                self.schedule_think(user);
+            }
+            return;
+        }
+        let write = self.classes[class].write;
+        let req = self.alloc_request(Request {
+            arrival: self.now,
+            key,
+            class: class as u16,
+            write,
+            measured,
+            timed_out: false,
+            is_task: false,
+            live: true,
+            owner: user,
+            generation: 0,
+        });
+        if let Some(t) = self.model.workload.timeout_ms {
+            let generation = self.requests[req as usize].generation;
+            self.events.schedule(
+                self.now.saturating_add(time::from_ms(t)),
+                Ev::Timeout { req, generation },
+            );
+        }
+        let entry = self.classes[class].entry;
+        self.call(entry, req, PARENT_CLIENT);
+    }
+
+    fn alloc_request(&mut self, mut r: Request) -> u32 {
+        self.live += 1;
+        match self.free_requests.pop() {
+            Some(i) => {
+                r.generation = self.requests[i as usize].generation.wrapping_add(1);
+                self.requests[i as usize] = r;
+                i
+            }
+            None => {
+                self.requests.push(r);
+                (self.requests.len() - 1) as u32
+            }
+        }
+    }
+
+    fn free_request(&mut self, i: u32) {
+        self.live -= 1;
+        self.requests[i as usize].live = false;
+        self.free_requests.push(i);
+    }
+
+    fn alloc_frame(&mut self, f: Frame) -> u32 {
+        match self.free_frames.pop() {
+            Some(i) => {
+                self.frames[i as usize] = f;
+                i
+            }
+            None => {
+                self.frames.push(f);
+                (self.frames.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Chooses the instance a call to `target` lands on (balancers pick a backend).
+    fn route(&mut self, target: u32, req: u32) -> u32 {
+        let c = &mut self.comps[target as usize];
+        if let Some(b) = &mut c.balancer {
+            c.routed += 1;
+            return b.pick(&self.stations, &mut c.rng);
+        }
+        if c.stations == 1 {
+            return c.first_station;
+        }
+        if c.replication.is_some()
+            || matches!(
+                self.model.components[target as usize].kind,
+                Kind::Database(_)
+            )
+        {
+            // Database: writes to the primary, reads spread round-robin over the replicas.
+            if self.requests[req as usize].write {
+                return c.first_station;
+            }
+            let replicas = c.stations - 1;
+            let r = c.rr % replicas;
+            c.rr = c.rr.wrapping_add(1);
+            return c.first_station + 1 + r;
+        }
+        let s = c.first_station + c.rr % c.stations;
+        c.rr = c.rr.wrapping_add(1);
+        s
+    }
+
+    /// Starts a visit of request `req` to component `target` on behalf of frame `parent`.
+    fn call(&mut self, target: u32, req: u32, parent: u32) {
+        let station = self.route(target, req);
+        let comp = self.station_comp[station as usize];
+        let class = self.requests[req as usize].class as usize;
+        let pc = self.prog.entry[comp as usize][class];
+        debug_assert_ne!(pc, NO_PROGRAM, "balancers route to stations with programs");
+        let f = self.alloc_frame(Frame {
+            req,
+            comp,
+            station,
+            pc,
+            parent,
+            pending: 0,
+            error: Outcome::Ok,
+            holds: false,
+            root: true,
+            fill_leader: false,
+            arrived: self.now,
+            wait_since: self.now,
+            waited: 0,
+        });
+        self.arrive(f);
+    }
+
+    fn arrive(&mut self, f: u32) {
+        let Frame {
+            station, comp, req, ..
+        } = self.frames[f as usize];
+        let now = self.now;
+        let c = &mut self.comps[comp as usize];
+        let st = &mut self.stations[station as usize];
+        st.advance_clock(now);
+        if let Some(m) = c.max_connections
+            && st.present >= m
+        {
+            st.stats.failed += 1;
+            self.reject(f, Outcome::Failed);
+            return;
+        }
+        if st.is_full() {
+            st.stats.dropped += 1;
+            self.reject(f, Outcome::Dropped);
+            return;
+        }
+        st.present += 1;
+        if let Some(rep) = &mut c.replication
+            && station != c.first_station
+            && !self.requests[req as usize].write
+        {
+            rep.reads += 1;
+            let key = self.requests[req as usize].key;
+            if rep.is_stale((station - c.first_station - 1) as usize, key, now) {
+                rep.stale_reads += 1;
+            }
+        }
+        if c.asynchronous {
+            // Workers are taken step by step, at each Work.
+            self.ready.push_back(Ready::Advance(f));
+        } else if st.has_free_worker() {
+            st.busy += 1;
+            self.frames[f as usize].holds = true;
+            self.ready.push_back(Ready::Advance(f));
+        } else {
+            st.queue.push_back(f);
+        }
+    }
+
+    /// A frame turned away at the door: it never entered the station.
+    fn reject(&mut self, f: u32, why: Outcome) {
+        let Frame { parent, req, .. } = self.frames[f as usize];
+        self.free_frames.push(f);
+        self.notify(parent, req, why);
+    }
+
+    /// Gives a freed worker of `station` to the oldest waiting frame, if any.
+    fn grant_next(&mut self, station: u32) {
+        let st = &mut self.stations[station as usize];
+        if st.has_free_worker()
+            && let Some(g) = st.queue.pop_front()
+        {
+            st.busy += 1;
+            let fr = &mut self.frames[g as usize];
+            fr.waited += self.now - fr.wait_since;
+            fr.holds = true;
+            self.ready.push_back(Ready::Advance(g));
+        }
+    }
+
+    fn release(&mut self, f: u32) {
+        let station = self.frames[f as usize].station;
+        self.frames[f as usize].holds = false;
+        let st = &mut self.stations[station as usize];
+        st.advance_clock(self.now);
+        st.busy -= 1;
+        self.grant_next(station);
+    }
+
+    fn work_done(&mut self, f: u32) {
+        let comp = self.frames[f as usize].comp;
+        if self.comps[comp as usize].asynchronous {
+            self.release(f);
+        }
+        self.frames[f as usize].pc += 1;
+        self.ready.push_back(Ready::Advance(f));
+    }
+
+    fn drain(&mut self) {
+        while let Some(r) = self.ready.pop_front() {
+            match r {
+                Ready::Advance(f) => self.advance(f),
+                Ready::Fail(f, why) => self.finish(f, why),
+            }
+        }
+    }
+
+    /// Runs frame `f` from its pc until it waits (work, a call, a worker) or returns.
+    fn advance(&mut self, f: u32) {
+        loop {
+            let fr = self.frames[f as usize];
+            let c = fr.comp as usize;
+            match self.prog.code[fr.pc as usize] {
+                Instr::Work { sampler } => {
+                    if self.comps[c].asynchronous && !fr.holds {
+                        let st = &mut self.stations[fr.station as usize];
+                        st.advance_clock(self.now);
+                        if st.has_free_worker() {
+                            st.busy += 1;
+                            self.frames[f as usize].holds = true;
+                        } else {
+                            st.queue.push_back(f);
+                            self.frames[f as usize].wait_since = self.now;
+                            return;
+                        }
+                    }
+                    let d = self.prog.samplers[sampler as usize].sample(&mut self.comps[c].rng);
+                    self.events
+                        .schedule(self.now.saturating_add(d), Ev::WorkDone(f));
+                    return;
+                }
+                Instr::Call { target } => {
+                    let fr = &mut self.frames[f as usize];
+                    fr.pc += 1;
+                    fr.pending = 1;
+                    let req = fr.req;
+                    self.call(target, req, f);
+                    return;
+                }
+                Instr::Maybe { p, skip_to } => {
+                    let u: f64 = self.comps[c].rng.random();
+                    let fr = &mut self.frames[f as usize];
+                    fr.pc = if u < p { fr.pc + 1 } else { skip_to };
+                }
+                Instr::Fork { first, n } => {
+                    {
+                        let fr = &mut self.frames[f as usize];
+                        fr.pc += 1;
+                        fr.pending = n;
+                    }
+                    for i in 0..n {
+                        let pc = self.prog.forks[(first + i) as usize];
+                        let child = self.alloc_frame(Frame {
+                            pc,
+                            parent: f,
+                            pending: 0,
+                            error: Outcome::Ok,
+                            holds: false,
+                            root: false,
+                            fill_leader: false,
+                            arrived: self.now,
+                            wait_since: self.now,
+                            waited: 0,
+                            ..fr
+                        });
+                        self.ready.push_back(Ready::Advance(child));
+                    }
+                    return;
+                }
+                Instr::Jump { to } => self.frames[f as usize].pc = to,
+                Instr::Enqueue { queue } => {
+                    self.enqueue(queue, fr.req);
+                    self.frames[f as usize].pc += 1;
+                }
+                Instr::CacheLookup { miss_to } => {
+                    let key = self.requests[fr.req as usize].key;
+                    let now = self.now;
+                    let comp = &mut self.comps[c];
+                    let coalesce = comp.coalesce;
+                    let cache = comp.cache.as_mut().expect("cache program on a cache");
+                    cache.counters.lookups += 1;
+                    if cache.get(key, now) {
+                        cache.counters.hits += 1;
+                        self.frames[f as usize].pc += 1;
+                        continue;
+                    }
+                    if coalesce {
+                        if let Some(waiters) = cache.filling.get_mut(&key) {
+                            // Wait for the first miss's fill, then answer as a hit would.
+                            waiters.push(f);
+                            cache.counters.coalesced += 1;
+                            self.frames[f as usize].pc += 1;
+                            return;
+                        }
+                        cache.filling.insert(key, Vec::new());
+                        self.frames[f as usize].fill_leader = true;
+                    }
+                    cache.counters.backend_calls += 1;
+                    self.frames[f as usize].pc = miss_to;
+                }
+                Instr::CacheFill => {
+                    let key = self.requests[fr.req as usize].key;
+                    let now = self.now;
+                    let cache = self.comps[c]
+                        .cache
+                        .as_mut()
+                        .expect("cache program on a cache");
+                    cache.put(key, now);
+                    if fr.fill_leader {
+                        self.frames[f as usize].fill_leader = false;
+                        for w in cache.filling.remove(&key).unwrap_or_default() {
+                            self.ready.push_back(Ready::Advance(w));
+                        }
+                    }
+                    self.frames[f as usize].pc += 1;
+                }
+                Instr::CacheInvalidate => {
+                    let key = self.requests[fr.req as usize].key;
+                    self.comps[c]
+                        .cache
+                        .as_mut()
+                        .expect("cache program on a cache")
+                        .remove(key);
+                    self.frames[f as usize].pc += 1;
+                }
+                Instr::Replicate => {
+                    let key = self.requests[fr.req as usize].key;
+                    let now = self.now;
+                    let comp = &mut self.comps[c];
+                    if let Some(rep) = &mut comp.replication {
+                        for r in 0..(comp.stations - 1) as usize {
+                            let lag = comp.lag.as_ref().map_or(0, |s| s.sample(&mut comp.rng));
+                            rep.write(r, key, now, lag);
+                        }
+                    }
+                    self.frames[f as usize].pc += 1;
+                }
+                Instr::Return => {
+                    self.finish(f, Outcome::Ok);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn enqueue(&mut self, queue: u32, parent_req: u32) {
+        let p = self.requests[parent_req as usize];
+        let measured = self.now >= self.warmup;
+        let q = &mut self.comps[queue as usize];
+        q.tasks_enqueued += 1;
+        if self.live >= self.cfg.max_in_flight {
+            q.tasks_dropped += 1;
+            self.out.shed += 1;
+            return;
+        }
+        let req = self.alloc_request(Request {
+            arrival: self.now,
+            measured,
+            timed_out: false,
+            is_task: true,
+            live: true,
+            owner: queue,
+            ..p
+        });
+        self.call(queue, req, PARENT_TASK);
+    }
+
+    /// Frame `f` is done (successfully or not): leave its station and answer its parent.
+    fn finish(&mut self, f: u32, why: Outcome) {
+        let fr = self.frames[f as usize];
+        if fr.root {
+            if fr.holds {
+                self.release(f);
+            }
+            let now = self.now;
+            let st = &mut self.stations[fr.station as usize];
+            st.advance_clock(now);
+            st.present -= 1;
+            st.stats.departures += 1;
+            st.stats.sojourn_sum += (now - fr.arrived) as u128;
+            st.stats.wait_sum += fr.waited as u128;
+            if why == Outcome::Ok {
+                st.stats.completed += 1;
+            }
+            if fr.fill_leader {
+                // The fill failed: everyone waiting on it fails too.
+                let key = self.requests[fr.req as usize].key;
+                if let Some(cache) = self.comps[fr.comp as usize].cache.as_mut() {
+                    for w in cache.filling.remove(&key).unwrap_or_default() {
+                        self.ready.push_back(Ready::Fail(w, why));
+                    }
+                }
+            }
+        }
+        self.free_frames.push(f);
+        self.notify(fr.parent, fr.req, why);
+    }
+
+    /// Tells a frame's parent (another frame, the client, or a queue) that it is done.
+    fn notify(&mut self, parent: u32, req: u32, why: Outcome) {
+        match parent {
+            PARENT_CLIENT => self.client_done(req, why),
+            PARENT_TASK => self.task_done(req, why),
+            p => {
+                let pf = &mut self.frames[p as usize];
+                pf.pending -= 1;
+                pf.error = pf.error.max(why);
+                if pf.pending == 0 {
+                    if pf.error == Outcome::Ok {
+                        self.ready.push_back(Ready::Advance(p));
+                    } else {
+                        self.ready.push_back(Ready::Fail(p, pf.error));
+                    }
+                }
+            }
+        }
+    }
+
+    fn client_done(&mut self, req: u32, why: Outcome) {
+        let r = self.requests[req as usize];
+        if r.timed_out {
+            self.out.late_responses += 1;
+        } else {
+            if r.measured {
+                match why {
+                    Outcome::Ok => {
+                        let lat = self.now - r.arrival;
+                        self.out.completed += 1;
+                        self.out.latency.record(lat);
+                        self.out.classes[r.class as usize].latency.record(lat);
+                    }
+                    Outcome::Dropped => self.out.dropped += 1,
+                    Outcome::Failed => self.out.failed += 1,
+                }
+            }
+            if r.owner != NONE {
+                self.schedule_think(r.owner);
+            }
+        }
+        self.free_request(req);
+    }
+
+    fn task_done(&mut self, req: u32, why: Outcome) {
+        let r = self.requests[req as usize];
+        let q = &mut self.comps[r.owner as usize];
+        if why == Outcome::Ok {
+            if r.measured
+                && let Some(h) = &mut q.task_latency
+            {
+                h.record(self.now - r.arrival);
+            }
+        } else {
+            q.tasks_dropped += 1;
+        }
+        self.free_request(req);
+    }
+
+    fn reset_measurements(&mut self) {
+        for st in &mut self.stations {
+            st.reset_stats(self.now);
+        }
+        for c in &mut self.comps {
+            c.routed = 0;
+            c.tasks_enqueued = 0;
+            c.tasks_dropped = 0;
+            if let Some(cache) = &mut c.cache {
+                cache.counters = CacheCounters::default();
+            }
+            if let Some(r) = &mut c.replication {
+                r.reads = 0;
+                r.stale_reads = 0;
+            }
+        }
+    }
+
+    fn finish_run(mut self) -> RunStats {
+        let now = self.now;
+        for st in &mut self.stations {
+            st.advance_clock(now);
+        }
+        // Counted independently of the outcome counters, so conservation is a real check.
+        self.out.in_flight = self
+            .requests
+            .iter()
+            .filter(|r| r.live && r.measured && !r.is_task && !r.timed_out)
+            .count() as u64;
+        self.out.measured_s = time::to_s(now.saturating_sub(self.warmup));
+        self.out.events = self.event_count;
+        for (id, c) in self.model.components.iter().enumerate() {
+            let rt = &mut self.comps[id];
+            let mut agg = StationStats::default();
+            let mut backlog = 0;
+            let mut present = 0;
+            for s in rt.first_station..rt.first_station + rt.stations {
+                let st = &self.stations[s as usize];
+                let x = &st.stats;
+                agg.busy_area += x.busy_area;
+                agg.queue_area += x.queue_area;
+                agg.present_area += x.present_area;
+                agg.departures += x.departures;
+                agg.completed += x.completed;
+                agg.sojourn_sum += x.sojourn_sum;
+                agg.wait_sum += x.wait_sum;
+                agg.dropped += x.dropped;
+                agg.failed += x.failed;
+                backlog += st.queue.len() as u64;
+                present += st.present as u64;
+            }
+            let (reads, stale) = rt
+                .replication
+                .as_ref()
+                .map_or((0, 0), |r| (r.reads, r.stale_reads));
+            self.out.components.push(CompStats {
+                name: c.name.clone(),
+                kind: c.kind.name(),
+                station: agg,
+                workers_total: c.workers().map(|w| w as u64 * rt.stations as u64),
+                routed: rt.routed,
+                cache: rt.cache.as_ref().map(|k| k.counters.clone()),
+                reads_on_replicas: reads,
+                stale_reads: stale,
+                task_latency: rt.task_latency.take(),
+                tasks_enqueued: rt.tasks_enqueued,
+                tasks_dropped: rt.tasks_dropped,
+                backlog,
+                present_at_end: present,
+            });
+        }
+        self.out
+    }
+}
+
+/// Convenience: simulate one run of `model` under `cfg`.
+pub fn simulate(model: &Model, cfg: RunConfig) -> RunStats {
+    Sim::new(model, cfg).run()
+}
+
+#[allow(dead_code)]
+fn _assert_sizes() {
+    // Keep the hot structures small; growing them costs cache misses on every event.
+    const _: () = assert!(std::mem::size_of::<Ev>() <= 12);
+    let _ = CompId::default;
+}

@@ -1,0 +1,312 @@
+//! Models: the typed, validated description of one architecture, and how it is loaded from RON.
+//!
+//! Loading happens in stages, each with its own failure mode: RON text → [`raw::RawModel`] (syntax,
+//! types, unknown fields; positions from ron) → [`Model`] (meaning: references, cycles, ranges;
+//! positions from [`span::SpanMap`]). Everything after this module trusts the model completely.
+
+pub mod graph;
+pub mod raw;
+pub mod span;
+pub mod validate;
+
+use crate::dist::Dist;
+use std::fmt;
+use std::path::Path as FsPath;
+
+pub use validate::{Diagnostic, LoadError};
+
+/// Index of a component in [`Model::components`].
+pub type CompId = usize;
+
+/// A validated architecture.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub name: String,
+    pub description: Option<String>,
+    pub workload: Workload,
+    pub components: Vec<Component>,
+    pub sim: SimSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub arrival: Arrival,
+    /// At least one; a workload written with `entry` has a single class named `default`.
+    pub classes: Vec<Class>,
+    pub profile: Profile,
+    pub timeout_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Arrival {
+    /// Open Poisson arrivals, requests per second at 1x traffic.
+    Poisson { rate: f64 },
+    /// A closed population: each user waits a think time between a response and its next request.
+    Closed { users: u32, think: Dist },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Read,
+    Write,
+}
+
+#[derive(Debug, Clone)]
+pub enum KeyLaw {
+    Zipf { n: u64, s: f64 },
+    Uniform { n: u64 },
+}
+
+#[derive(Debug, Clone)]
+pub struct Class {
+    pub name: String,
+    pub weight: f64,
+    pub entry: CompId,
+    pub op: Op,
+    pub keys: Option<KeyLaw>,
+}
+
+/// Multiplies the arrival rate over (simulated) time.
+#[derive(Debug, Clone)]
+pub enum Profile {
+    Steady,
+    Step {
+        at_s: f64,
+        factor: f64,
+    },
+    Spike {
+        start_s: f64,
+        duration_s: f64,
+        factor: f64,
+    },
+    Ramp {
+        from: f64,
+        to: f64,
+        over_s: f64,
+    },
+    Diurnal {
+        period_s: f64,
+        amplitude: f64,
+    },
+    Table(Vec<(f64, f64)>),
+}
+
+impl Profile {
+    /// The rate factor at time `t_s` (seconds since the start of the run).
+    pub fn factor(&self, t_s: f64) -> f64 {
+        match self {
+            Profile::Steady => 1.0,
+            Profile::Step { at_s, factor } => {
+                if t_s >= *at_s {
+                    *factor
+                } else {
+                    1.0
+                }
+            }
+            Profile::Spike {
+                start_s,
+                duration_s,
+                factor,
+            } => {
+                if t_s >= *start_s && t_s < start_s + duration_s {
+                    *factor
+                } else {
+                    1.0
+                }
+            }
+            Profile::Ramp { from, to, over_s } => {
+                let x = (t_s / over_s).clamp(0.0, 1.0);
+                from + (to - from) * x
+            }
+            Profile::Diurnal {
+                period_s,
+                amplitude,
+            } => 1.0 + amplitude * (std::f64::consts::TAU * t_s / period_s).sin(),
+            Profile::Table(points) => {
+                let mut f = 1.0;
+                for &(t, v) in points {
+                    if t_s >= t {
+                        f = v;
+                    } else {
+                        break;
+                    }
+                }
+                f
+            }
+        }
+    }
+
+    /// An upper bound of [`Profile::factor`] over all time (the thinning envelope).
+    pub fn max_factor(&self) -> f64 {
+        match self {
+            Profile::Steady => 1.0,
+            Profile::Step { factor, .. } | Profile::Spike { factor, .. } => factor.max(1.0),
+            Profile::Ramp { from, to, .. } => from.max(*to),
+            Profile::Diurnal { amplitude, .. } => 1.0 + amplitude.abs(),
+            Profile::Table(points) => points.iter().map(|p| p.1).fold(1.0, f64::max),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Component {
+    pub name: String,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+pub enum Kind {
+    Server(Server),
+    LoadBalancer(LoadBalancer),
+    Cache(Cache),
+    Database(Database),
+    Queue(Queue),
+}
+
+impl Kind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kind::Server(_) => "Server",
+            Kind::LoadBalancer(_) => "LoadBalancer",
+            Kind::Cache(_) => "Cache",
+            Kind::Database(_) => "Database",
+            Kind::Queue(_) => "Queue",
+        }
+    }
+}
+
+impl Component {
+    /// Number of separately queued copies (servers, database primary + replicas).
+    pub fn instances(&self) -> u32 {
+        match &self.kind {
+            Kind::Server(s) => s.instances,
+            Kind::Database(d) => 1 + d.replicas,
+            Kind::LoadBalancer(_) | Kind::Cache(_) | Kind::Queue(_) => 1,
+        }
+    }
+
+    /// Workers per instance; `None` means unbounded (no queueing).
+    pub fn workers(&self) -> Option<u32> {
+        match &self.kind {
+            Kind::Server(s) => Some(s.workers),
+            Kind::Database(d) => Some(d.workers),
+            Kind::Queue(q) => Some(q.workers),
+            Kind::Cache(c) => c.workers,
+            Kind::LoadBalancer(_) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A worker is held from admission to response, also while calls are outstanding.
+    Blocking,
+    /// A worker is held only during `Work` steps.
+    Async,
+}
+
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub instances: u32,
+    pub workers: u32,
+    pub handler: Vec<Step>,
+    /// Per-class replacements of `handler`, indexed by class (None: use `handler`).
+    pub class_handlers: Vec<Option<Vec<Step>>>,
+    pub queue_capacity: Option<u32>,
+    pub mode: Mode,
+}
+
+impl Server {
+    pub fn handler_for(&self, class: usize) -> &[Step] {
+        self.class_handlers
+            .get(class)
+            .and_then(|h| h.as_deref())
+            .unwrap_or(&self.handler)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    RoundRobin,
+    Random,
+    LeastConnections,
+    PowerOfTwoChoices,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadBalancer {
+    pub targets: Vec<CompId>,
+    pub policy: Policy,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cache {
+    pub capacity: Option<u64>,
+    pub ttl_s: Option<f64>,
+    pub hit: Dist,
+    pub backend: CompId,
+    pub workers: Option<u32>,
+    pub coalesce: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Database {
+    pub workers: u32,
+    pub read: Dist,
+    pub write: Dist,
+    pub replicas: u32,
+    pub replication_lag: Option<Dist>,
+    pub max_connections: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Queue {
+    pub workers: u32,
+    pub handler: Vec<Step>,
+    pub capacity: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Step {
+    Work(Dist),
+    Call(CompId),
+    Maybe { p: f64, steps: Vec<Step> },
+    Parallel(Vec<Vec<Step>>),
+    Enqueue(CompId),
+}
+
+/// Run settings from the model's `sim`, before command-line overrides.
+#[derive(Debug, Clone, Default)]
+pub struct SimSettings {
+    pub duration_s: Option<f64>,
+    pub warmup_s: Option<f64>,
+    pub seed: Option<u64>,
+    pub replications: Option<u32>,
+    pub max_in_flight: Option<u32>,
+}
+
+impl Model {
+    pub fn component_id(&self, name: &str) -> Option<CompId> {
+        self.components.iter().position(|c| c.name == name)
+    }
+
+    /// Loads and validates a model file.
+    pub fn load(path: &FsPath) -> Result<Model, LoadError> {
+        let text = std::fs::read_to_string(path).map_err(|e| LoadError::io(path, &e))?;
+        Model::from_text(&text, &path.display().to_string())
+    }
+
+    /// Parses and validates model text; `file` names it in error messages.
+    pub fn from_text(text: &str, file: &str) -> Result<Model, LoadError> {
+        validate::load(text, file)
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Op::Read => "read",
+            Op::Write => "write",
+        })
+    }
+}

@@ -1,0 +1,281 @@
+//! The model as written: serde types that mirror the RON syntax one to one, before any checking.
+//!
+//! Nothing here is trusted. Field names and variant names are the user-facing format documented in
+//! docs/model-format.md; unknown fields are rejected by serde so a typo never goes unnoticed.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename = "Model")]
+pub struct RawModel {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub workload: RawWorkload,
+    /// Components in file order (a map in RON). Duplicate names are found by the span scanner.
+    #[serde(with = "ordered_map")]
+    pub components: Vec<(String, RawComponent)>,
+    #[serde(default)]
+    pub sim: Option<RawSim>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename = "Workload")]
+pub struct RawWorkload {
+    pub arrival: RawArrival,
+    #[serde(default)]
+    pub entry: Option<String>,
+    #[serde(default)]
+    pub classes: Option<Vec<RawClass>>,
+    #[serde(default)]
+    pub profile: Option<RawProfile>,
+    #[serde(default)]
+    pub timeout_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub enum RawArrival {
+    Poisson { rate: f64 },
+    Closed { users: u32, think: RawDist },
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClass {
+    pub name: String,
+    pub weight: f64,
+    pub entry: String,
+    #[serde(default)]
+    pub op: Option<RawOp>,
+    #[serde(default)]
+    pub keys: Option<RawKeys>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum RawOp {
+    Read,
+    Write,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub enum RawKeys {
+    Zipf { n: u64, s: f64 },
+    Uniform { n: u64 },
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub enum RawProfile {
+    Steady,
+    Step {
+        at_s: f64,
+        factor: f64,
+    },
+    Spike {
+        start_s: f64,
+        duration_s: f64,
+        factor: f64,
+    },
+    Ramp {
+        from: f64,
+        to: f64,
+        over_s: f64,
+    },
+    /// `factor(t) = 1 + amplitude · sin(2π t / period_s)`.
+    Diurnal {
+        period_s: f64,
+        amplitude: f64,
+    },
+    /// Piecewise-constant factors: `(time_s, factor)` pairs, each factor holding until the next time.
+    Table(Vec<(f64, f64)>),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub enum RawComponent {
+    Server {
+        #[serde(default)]
+        instances: Option<u32>,
+        workers: u32,
+        handler: Vec<RawStep>,
+        /// Per-class handlers that replace `handler` for the named classes.
+        #[serde(default)]
+        handlers: Option<BTreeMap<String, Vec<RawStep>>>,
+        #[serde(default)]
+        queue_capacity: Option<u32>,
+        #[serde(default)]
+        mode: Option<RawMode>,
+    },
+    LoadBalancer {
+        targets: Vec<String>,
+        #[serde(default)]
+        policy: Option<RawPolicy>,
+    },
+    Cache {
+        #[serde(default)]
+        capacity: Option<u64>,
+        #[serde(default)]
+        ttl_s: Option<f64>,
+        hit: RawDist,
+        backend: String,
+        /// Workers answering lookups; default unbounded (a cache is rarely the queueing point).
+        #[serde(default)]
+        workers: Option<u32>,
+        /// Concurrent misses on one key wait for the first instead of all going to the backend.
+        #[serde(default)]
+        coalesce: Option<bool>,
+    },
+    Database {
+        workers: u32,
+        read: RawDist,
+        write: RawDist,
+        #[serde(default)]
+        replicas: Option<u32>,
+        #[serde(default)]
+        replication_lag: Option<RawDist>,
+        #[serde(default)]
+        max_connections: Option<u32>,
+    },
+    Queue {
+        workers: u32,
+        handler: Vec<RawStep>,
+        #[serde(default)]
+        capacity: Option<u32>,
+    },
+}
+
+impl RawComponent {
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            RawComponent::Server { .. } => "Server",
+            RawComponent::LoadBalancer { .. } => "LoadBalancer",
+            RawComponent::Cache { .. } => "Cache",
+            RawComponent::Database { .. } => "Database",
+            RawComponent::Queue { .. } => "Queue",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum RawMode {
+    Blocking,
+    Async,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum RawPolicy {
+    RoundRobin,
+    Random,
+    LeastConnections,
+    PowerOfTwoChoices,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub enum RawStep {
+    Work(RawDist),
+    Call(String),
+    Maybe { p: f64, steps: Vec<RawStep> },
+    Parallel { branches: Vec<Vec<RawStep>> },
+    Enqueue(String),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub enum RawDist {
+    Exp {
+        mean_ms: f64,
+    },
+    Const {
+        ms: f64,
+    },
+    Uniform {
+        min_ms: f64,
+        max_ms: f64,
+    },
+    Erlang {
+        k: u32,
+        mean_ms: f64,
+    },
+    LogNormal {
+        median_ms: f64,
+        p99_ms: f64,
+    },
+    Gamma {
+        shape: f64,
+        mean_ms: f64,
+    },
+    Weibull {
+        shape: f64,
+        mean_ms: f64,
+    },
+    /// Pareto with minimum `min_ms` and tail index `alpha` (> 1 so the mean exists).
+    Pareto {
+        min_ms: f64,
+        alpha: f64,
+    },
+    /// Equally likely observed values.
+    Empirical {
+        samples_ms: Vec<f64>,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename = "Sim")]
+pub struct RawSim {
+    #[serde(default)]
+    pub duration_s: Option<f64>,
+    #[serde(default)]
+    pub warmup_s: Option<f64>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub replications: Option<u32>,
+    /// Cap on requests in flight; beyond it arrivals are shed and the run is marked unstable.
+    #[serde(default)]
+    pub max_in_flight: Option<u32>,
+}
+
+/// A RON map read into a `Vec` so that file order survives (charts and tables list components in
+/// the order the user wrote them).
+mod ordered_map {
+    use serde::de::{MapAccess, Visitor};
+    use serde::ser::SerializeMap;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    pub fn serialize<S: Serializer, V: Serialize>(
+        entries: &[(String, V)],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(entries.len()))?;
+        for (k, v) in entries {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<(String, V)>, D::Error> {
+        struct Entries<V>(PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Entries<V> {
+            type Value = Vec<(String, V)>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map from component names to components")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = access.next_entry::<String, V>()? {
+                    out.push((k, v));
+                }
+                Ok(out)
+            }
+        }
+        deserializer.deserialize_map(Entries(PhantomData))
+    }
+}

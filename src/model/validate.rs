@@ -1,0 +1,831 @@
+//! Checking a raw model against itself: every reference resolved, every number in range, no cycle
+//! of synchronous calls. All errors are collected (not just the first), each with the position of
+//! the offending value and what was expected there.
+
+use super::raw::*;
+use super::span::{Path, Pos, Span, SpanMap};
+use super::*;
+use crate::dist::Dist;
+use std::collections::HashMap;
+use std::fmt;
+
+/// One problem in a model file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    pub span: Span,
+    pub message: String,
+    pub expected: Option<String>,
+}
+
+/// Why a model could not be loaded. Displays as `file:line:col: message` lines with the source
+/// line and a caret under the offending value.
+#[derive(Debug, Clone)]
+pub struct LoadError {
+    pub file: String,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The file's text, for excerpts (absent when the file could not be read).
+    pub text: Option<String>,
+}
+
+impl LoadError {
+    pub fn io(path: &std::path::Path, e: &std::io::Error) -> LoadError {
+        LoadError {
+            file: path.display().to_string(),
+            diagnostics: vec![Diagnostic {
+                span: Span::default(),
+                message: format!("cannot read the model file: {e}"),
+                expected: Some("a readable RON model file".into()),
+            }],
+            text: None,
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<&str> = self
+            .text
+            .as_deref()
+            .map(|t| t.lines().collect())
+            .unwrap_or_default();
+        for (i, d) in self.diagnostics.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            if d.span.start.line == 0 {
+                write!(f, "{}: error: {}", self.file, d.message)?;
+            } else {
+                write!(f, "{}:{}: error: {}", self.file, d.span.start, d.message)?;
+            }
+            if let Some(e) = &d.expected {
+                write!(f, "\n  expected: {e}")?;
+            }
+            if let Some(line) = d.span.start.line.checked_sub(1).and_then(|l| lines.get(l)) {
+                let n = d.span.start.line.to_string();
+                let pad = " ".repeat(n.len());
+                let col = d.span.start.col.max(1);
+                let width = if d.span.end.line == d.span.start.line && d.span.end.col > col {
+                    d.span.end.col - col
+                } else {
+                    1
+                };
+                let indent: String = line
+                    .chars()
+                    .take(col - 1)
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                write!(
+                    f,
+                    "\n{pad} |\n{n} | {line}\n{pad} | {indent}{}",
+                    "^".repeat(width.min(80))
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn load(text: &str, file: &str) -> Result<Model, LoadError> {
+    let options =
+        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    let raw: RawModel = options.from_str(text).map_err(|e| LoadError {
+        file: file.to_string(),
+        diagnostics: vec![ron_diagnostic(&e)],
+        text: Some(text.to_string()),
+    })?;
+    let spans = SpanMap::scan(text);
+    validate(&raw, &spans).map_err(|diagnostics| LoadError {
+        file: file.to_string(),
+        diagnostics,
+        text: Some(text.to_string()),
+    })
+}
+
+fn ron_diagnostic(e: &ron::error::SpannedError) -> Diagnostic {
+    use ron::error::Error as E;
+    let expected = match &e.code {
+        E::NoSuchStructField { expected, .. } => Some(one_of(expected)),
+        E::NoSuchEnumVariant { expected, .. } => Some(one_of(expected)),
+        E::MissingStructField { field, .. } => Some(format!("a field `{field}`")),
+        E::ExpectedInteger | E::IntegerOutOfBounds => {
+            Some("a whole number in range (no sign, no decimal point)".into())
+        }
+        E::ExpectedFloat => Some("a number".into()),
+        E::ExpectedString | E::ExpectedStringEnd => Some("a string in double quotes".into()),
+        _ => None,
+    };
+    // ron's spans are 1-based; an error at the very end of input may point one past the text.
+    let conv = |p: &ron::error::Position| Pos {
+        line: p.line.max(1),
+        col: p.col.max(1),
+    };
+    Diagnostic {
+        span: Span {
+            start: conv(&e.span.start),
+            end: conv(&e.span.end),
+        },
+        message: e.code.to_string(),
+        expected,
+    }
+}
+
+fn one_of(names: &[&str]) -> String {
+    let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    format!("one of {}", list.join(", "))
+}
+
+/// Collects diagnostics while building the typed model.
+struct Checker<'a> {
+    spans: &'a SpanMap,
+    errors: Vec<Diagnostic>,
+    names: HashMap<&'a str, (CompId, &'a RawComponent)>,
+    classes: Vec<String>,
+}
+
+impl<'a> Checker<'a> {
+    fn error(&mut self, path: &Path, message: impl Into<String>, expected: impl Into<String>) {
+        self.errors.push(Diagnostic {
+            span: self.spans.value(path),
+            message: message.into(),
+            expected: Some(expected.into()),
+        });
+    }
+
+    fn error_at_key(
+        &mut self,
+        path: &Path,
+        message: impl Into<String>,
+        expected: impl Into<String>,
+    ) {
+        self.errors.push(Diagnostic {
+            span: self.spans.key(path),
+            message: message.into(),
+            expected: Some(expected.into()),
+        });
+    }
+
+    fn positive(&mut self, path: &Path, what: &str, x: f64) -> f64 {
+        if !(x.is_finite() && x > 0.0) {
+            self.error(
+                path,
+                format!("{what} must be positive, got {x}"),
+                "a finite number > 0",
+            );
+        }
+        x
+    }
+
+    fn non_negative(&mut self, path: &Path, what: &str, x: f64) -> f64 {
+        if !(x.is_finite() && x >= 0.0) {
+            self.error(
+                path,
+                format!("{what} must not be negative, got {x}"),
+                "a finite number ≥ 0",
+            );
+        }
+        x
+    }
+
+    fn at_least_one(&mut self, path: &Path, what: &str, n: u32) -> u32 {
+        if n == 0 {
+            self.error(
+                path,
+                format!("{what} must be at least 1, got 0"),
+                "a whole number ≥ 1",
+            );
+        }
+        n
+    }
+
+    fn probability(&mut self, path: &Path, x: f64) -> f64 {
+        if !(0.0..=1.0).contains(&x) {
+            self.error(
+                path,
+                format!("probability {x} is outside [0, 1]"),
+                "a number from 0 to 1",
+            );
+        }
+        x
+    }
+
+    fn dist(&mut self, path: &Path, d: &RawDist) -> Dist {
+        match d {
+            RawDist::Exp { mean_ms } => Dist::Exp {
+                mean_ms: self.positive(&path.join("mean_ms"), "the mean", *mean_ms),
+            },
+            RawDist::Const { ms } => Dist::Const {
+                ms: self.non_negative(&path.join("ms"), "the duration", *ms),
+            },
+            RawDist::Uniform { min_ms, max_ms } => {
+                let a = self.non_negative(&path.join("min_ms"), "the minimum", *min_ms);
+                let b = self.non_negative(&path.join("max_ms"), "the maximum", *max_ms);
+                if b < a {
+                    self.error(
+                        &path.join("max_ms"),
+                        format!("max_ms {b} is below min_ms {a}"),
+                        "max_ms ≥ min_ms",
+                    );
+                }
+                Dist::Uniform {
+                    min_ms: a,
+                    max_ms: b,
+                }
+            }
+            RawDist::Erlang { k, mean_ms } => Dist::Erlang {
+                k: self.at_least_one(&path.join("k"), "k (the number of stages)", *k),
+                mean_ms: self.positive(&path.join("mean_ms"), "the mean", *mean_ms),
+            },
+            RawDist::LogNormal { median_ms, p99_ms } => {
+                let m = self.positive(&path.join("median_ms"), "the median", *median_ms);
+                let q = self.positive(&path.join("p99_ms"), "the p99", *p99_ms);
+                if q <= m && m > 0.0 {
+                    self.error(
+                        &path.join("p99_ms"),
+                        format!("p99_ms {q} must be above median_ms {m}"),
+                        "p99_ms > median_ms",
+                    );
+                }
+                Dist::LogNormal {
+                    median_ms: m,
+                    p99_ms: q,
+                }
+            }
+            RawDist::Gamma { shape, mean_ms } => Dist::Gamma {
+                shape: self.positive(&path.join("shape"), "the shape", *shape),
+                mean_ms: self.positive(&path.join("mean_ms"), "the mean", *mean_ms),
+            },
+            RawDist::Weibull { shape, mean_ms } => Dist::Weibull {
+                shape: self.positive(&path.join("shape"), "the shape", *shape),
+                mean_ms: self.positive(&path.join("mean_ms"), "the mean", *mean_ms),
+            },
+            RawDist::Pareto { min_ms, alpha } => {
+                let m = self.positive(&path.join("min_ms"), "the minimum", *min_ms);
+                if !(alpha.is_finite() && *alpha > 1.0) {
+                    self.error(
+                        &path.join("alpha"),
+                        format!("alpha {alpha} gives an infinite mean"),
+                        "alpha > 1",
+                    );
+                }
+                Dist::Pareto {
+                    min_ms: m,
+                    alpha: *alpha,
+                }
+            }
+            RawDist::Empirical { samples_ms } => {
+                if samples_ms.is_empty() {
+                    self.error(
+                        &path.join("samples_ms"),
+                        "no samples given",
+                        "at least one sample",
+                    );
+                }
+                for (i, x) in samples_ms.iter().enumerate() {
+                    self.non_negative(&path.join("samples_ms").join(i), "a sample", *x);
+                }
+                Dist::Empirical {
+                    samples_ms: samples_ms.clone(),
+                }
+            }
+        }
+    }
+
+    /// Resolves a component name, checking that its kind is acceptable there.
+    fn reference(
+        &mut self,
+        path: &Path,
+        name: &str,
+        role: &str,
+        accept: fn(&RawComponent) -> bool,
+        accept_desc: &str,
+    ) -> CompId {
+        match self.names.get(name) {
+            None => {
+                let mut known: Vec<&str> = self.names.keys().copied().collect();
+                known.sort_unstable();
+                self.error(
+                    path,
+                    format!("{role} `{name}` is not a component of this model"),
+                    format!("one of the components: {}", known.join(", ")),
+                );
+                0
+            }
+            Some(&(id, c)) => {
+                if !accept(c) {
+                    self.error(
+                        path,
+                        format!("{role} `{name}` is a {}", c.kind_name()),
+                        accept_desc.to_string(),
+                    );
+                }
+                id
+            }
+        }
+    }
+
+    fn steps(&mut self, path: &Path, steps: &[RawStep], owner: &str) -> Vec<Step> {
+        steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let p = path.join(i);
+                match s {
+                    RawStep::Work(d) => Step::Work(self.dist(&p.join(0), d)),
+                    RawStep::Call(target) => {
+                        if target == owner {
+                            self.error(
+                                &p.join(0),
+                                format!("`{owner}` calls itself"),
+                                "a call to another component (a synchronous call to oneself never returns)",
+                            );
+                        }
+                        Step::Call(self.reference(
+                            &p.join(0),
+                            target,
+                            "call target",
+                            |c| !matches!(c, RawComponent::Queue { .. }),
+                            "a Server, LoadBalancer, Cache or Database (hand work to a Queue with Enqueue)",
+                        ))
+                    }
+                    RawStep::Maybe { p: prob, steps } => {
+                        let prob = self.probability(&p.join("p"), *prob);
+                        if steps.is_empty() {
+                            self.error(&p.join("steps"), "Maybe has no steps", "at least one step");
+                        }
+                        Step::Maybe {
+                            p: prob,
+                            steps: self.steps(&p.join("steps"), steps, owner),
+                        }
+                    }
+                    RawStep::Parallel { branches } => {
+                        if branches.is_empty() {
+                            self.error(&p.join("branches"), "Parallel has no branches", "at least one branch");
+                        }
+                        let mut out = Vec::new();
+                        for (b, branch) in branches.iter().enumerate() {
+                            let bp = p.join("branches").join(b);
+                            if branch.is_empty() {
+                                self.error(&bp, "this Parallel branch is empty", "at least one step");
+                            }
+                            out.push(self.steps(&bp, branch, owner));
+                        }
+                        Step::Parallel(out)
+                    }
+                    RawStep::Enqueue(target) => Step::Enqueue(self.reference(
+                        &p.join(0),
+                        target,
+                        "enqueue target",
+                        |c| matches!(c, RawComponent::Queue { .. }),
+                        "a Queue component",
+                    )),
+                }
+            })
+            .collect()
+    }
+
+    fn handler(&mut self, path: &Path, steps: &[RawStep], owner: &str) -> Vec<Step> {
+        if steps.is_empty() {
+            self.error(
+                path,
+                format!("`{owner}` has an empty handler"),
+                "at least one step, e.g. [Work(Exp(mean_ms: 10.0))]",
+            );
+        }
+        self.steps(path, steps, owner)
+    }
+}
+
+fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
+    let root = Path::root();
+    let mut ck = Checker {
+        spans,
+        errors: Vec::new(),
+        names: HashMap::new(),
+        classes: Vec::new(),
+    };
+    for (path, span) in &spans.duplicate_keys {
+        ck.errors.push(Diagnostic {
+            span: *span,
+            message: format!(
+                "`{}` is defined twice",
+                path.as_str().rsplit('/').next().unwrap_or("")
+            ),
+            expected: Some("each name once in a map".into()),
+        });
+    }
+    let comps_path = root.join("components");
+    if raw.components.is_empty() {
+        ck.error(
+            &comps_path,
+            "the model has no components",
+            "at least one component",
+        );
+    }
+    for (id, (name, c)) in raw.components.iter().enumerate() {
+        if name.trim().is_empty() {
+            ck.error_at_key(
+                &comps_path.join(name),
+                "a component name is empty",
+                "a non-empty name",
+            );
+        }
+        ck.names.entry(name.as_str()).or_insert((id, c));
+    }
+
+    // Workload: classes first, since per-class handlers refer to them.
+    let wl = &raw.workload;
+    let wp = root.join("workload");
+    let arrival = match &wl.arrival {
+        RawArrival::Poisson { rate } => Arrival::Poisson {
+            rate: ck.positive(&wp.join("arrival").join("rate"), "the arrival rate", *rate),
+        },
+        RawArrival::Closed { users, think } => Arrival::Closed {
+            users: ck.at_least_one(&wp.join("arrival").join("users"), "users", *users),
+            think: ck.dist(&wp.join("arrival").join("think"), think),
+        },
+    };
+    let entry_ok = |c: &RawComponent| !matches!(c, RawComponent::Queue { .. });
+    let entry_desc = "a Server, LoadBalancer, Cache or Database";
+    let classes = match (&wl.entry, &wl.classes) {
+        (Some(_), Some(_)) => {
+            ck.error(
+                &wp.join("classes"),
+                "the workload has both `entry` and `classes`",
+                "either `entry` (one kind of request) or `classes`, not both",
+            );
+            Vec::new()
+        }
+        (None, None) => {
+            ck.error(
+                &wp,
+                "the workload has neither `entry` nor `classes`",
+                "`entry: \"name\"` or a list of `classes`",
+            );
+            Vec::new()
+        }
+        (Some(e), None) => {
+            let entry = ck.reference(&wp.join("entry"), e, "entry", entry_ok, entry_desc);
+            vec![Class {
+                name: "default".into(),
+                weight: 1.0,
+                entry,
+                op: Op::Read,
+                keys: None,
+            }]
+        }
+        (None, Some(list)) => {
+            if list.is_empty() {
+                ck.error(
+                    &wp.join("classes"),
+                    "the list of classes is empty",
+                    "at least one class",
+                );
+            }
+            let mut out = Vec::new();
+            for (i, c) in list.iter().enumerate() {
+                let cp = wp.join("classes").join(i);
+                if out.iter().any(|o: &Class| o.name == c.name) {
+                    ck.error(
+                        &cp.join("name"),
+                        format!("class `{}` is defined twice", c.name),
+                        "unique class names",
+                    );
+                }
+                let weight = ck.positive(&cp.join("weight"), "the class weight", c.weight);
+                let entry =
+                    ck.reference(&cp.join("entry"), &c.entry, "entry", entry_ok, entry_desc);
+                let keys = c.keys.as_ref().map(|k| match k {
+                    RawKeys::Zipf { n, s } => {
+                        if *n == 0 {
+                            ck.error(&cp.join("keys").join("n"), "a key space of 0 keys", "n ≥ 1");
+                        }
+                        ck.non_negative(&cp.join("keys").join("s"), "the Zipf exponent", *s);
+                        KeyLaw::Zipf { n: *n, s: *s }
+                    }
+                    RawKeys::Uniform { n } => {
+                        if *n == 0 {
+                            ck.error(&cp.join("keys").join("n"), "a key space of 0 keys", "n ≥ 1");
+                        }
+                        KeyLaw::Uniform { n: *n }
+                    }
+                });
+                out.push(Class {
+                    name: c.name.clone(),
+                    weight,
+                    entry,
+                    op: match c.op {
+                        Some(RawOp::Write) => Op::Write,
+                        _ => Op::Read,
+                    },
+                    keys,
+                });
+            }
+            out
+        }
+    };
+    ck.classes = classes.iter().map(|c| c.name.clone()).collect();
+    let profile = match &wl.profile {
+        None | Some(RawProfile::Steady) => Profile::Steady,
+        Some(p) => {
+            let pp = wp.join("profile");
+            match p {
+                RawProfile::Steady => Profile::Steady,
+                RawProfile::Step { at_s, factor } => Profile::Step {
+                    at_s: ck.non_negative(&pp.join("at_s"), "the step time", *at_s),
+                    factor: ck.non_negative(&pp.join("factor"), "the factor", *factor),
+                },
+                RawProfile::Spike {
+                    start_s,
+                    duration_s,
+                    factor,
+                } => Profile::Spike {
+                    start_s: ck.non_negative(&pp.join("start_s"), "the spike start", *start_s),
+                    duration_s: ck.positive(
+                        &pp.join("duration_s"),
+                        "the spike duration",
+                        *duration_s,
+                    ),
+                    factor: ck.non_negative(&pp.join("factor"), "the factor", *factor),
+                },
+                RawProfile::Ramp { from, to, over_s } => Profile::Ramp {
+                    from: ck.non_negative(&pp.join("from"), "the starting factor", *from),
+                    to: ck.non_negative(&pp.join("to"), "the final factor", *to),
+                    over_s: ck.positive(&pp.join("over_s"), "the ramp length", *over_s),
+                },
+                RawProfile::Diurnal {
+                    period_s,
+                    amplitude,
+                } => {
+                    if !(0.0..=1.0).contains(amplitude) {
+                        ck.error(
+                            &pp.join("amplitude"),
+                            format!("amplitude {amplitude} would make the rate negative"),
+                            "a number from 0 to 1",
+                        );
+                    }
+                    Profile::Diurnal {
+                        period_s: ck.positive(&pp.join("period_s"), "the period", *period_s),
+                        amplitude: *amplitude,
+                    }
+                }
+                RawProfile::Table(points) => {
+                    if points.is_empty() {
+                        ck.error(
+                            &pp,
+                            "the profile table is empty",
+                            "at least one (time_s, factor) pair",
+                        );
+                    }
+                    let mut last = f64::NEG_INFINITY;
+                    for (i, &(t, f)) in points.iter().enumerate() {
+                        let ip = pp.join(0).join(i);
+                        ck.non_negative(&ip.join(0), "a time", t);
+                        ck.non_negative(&ip.join(1), "a factor", f);
+                        if t <= last {
+                            ck.error(
+                                &ip.join(0),
+                                format!("time {t} does not come after {last}"),
+                                "times in increasing order",
+                            );
+                        }
+                        last = t;
+                    }
+                    Profile::Table(points.clone())
+                }
+            }
+        }
+    };
+    let timeout_ms = wl
+        .timeout_ms
+        .map(|t| ck.positive(&wp.join("timeout_ms"), "the timeout", t));
+
+    // Components.
+    let mut components = Vec::new();
+    for (name, c) in &raw.components {
+        let cp = comps_path.join(name);
+        let kind = match c {
+            RawComponent::Server {
+                instances,
+                workers,
+                handler,
+                handlers,
+                queue_capacity,
+                mode,
+            } => {
+                let mut class_handlers = vec![None; ck.classes.len()];
+                if let Some(map) = handlers {
+                    for (class, steps) in map {
+                        let hp = cp.join("handlers").join(class);
+                        match ck.classes.iter().position(|c| c == class) {
+                            Some(i) => class_handlers[i] = Some(ck.handler(&hp, steps, name)),
+                            None => {
+                                let known = ck.classes.join(", ");
+                                ck.error_at_key(
+                                    &hp,
+                                    format!("`{class}` is not a request class of this workload"),
+                                    format!("one of the classes: {known}"),
+                                );
+                            }
+                        }
+                    }
+                }
+                Kind::Server(Server {
+                    instances: ck.at_least_one(
+                        &cp.join("instances"),
+                        "instances",
+                        instances.unwrap_or(1),
+                    ),
+                    workers: ck.at_least_one(&cp.join("workers"), "workers", *workers),
+                    handler: ck.handler(&cp.join("handler"), handler, name),
+                    class_handlers,
+                    queue_capacity: *queue_capacity,
+                    mode: match mode {
+                        Some(RawMode::Async) => Mode::Async,
+                        _ => Mode::Blocking,
+                    },
+                })
+            }
+            RawComponent::LoadBalancer { targets, policy } => {
+                if targets.is_empty() {
+                    ck.error(
+                        &cp.join("targets"),
+                        format!("load balancer `{name}` has no targets"),
+                        "at least one target component",
+                    );
+                }
+                let mut ids = Vec::new();
+                for (i, t) in targets.iter().enumerate() {
+                    let tp = cp.join("targets").join(i);
+                    let id = ck.reference(
+                        &tp,
+                        t,
+                        "target",
+                        |c| matches!(c, RawComponent::Server { .. }),
+                        "a Server (a balancer spreads calls over the instances of servers)",
+                    );
+                    if ids.contains(&id) && ck.names.contains_key(t.as_str()) {
+                        ck.error(
+                            &tp,
+                            format!("target `{t}` is listed twice"),
+                            "each target once",
+                        );
+                    }
+                    ids.push(id);
+                }
+                Kind::LoadBalancer(LoadBalancer {
+                    targets: ids,
+                    policy: match policy.unwrap_or(RawPolicy::RoundRobin) {
+                        RawPolicy::RoundRobin => Policy::RoundRobin,
+                        RawPolicy::Random => Policy::Random,
+                        RawPolicy::LeastConnections => Policy::LeastConnections,
+                        RawPolicy::PowerOfTwoChoices => Policy::PowerOfTwoChoices,
+                    },
+                })
+            }
+            RawComponent::Cache {
+                capacity,
+                ttl_s,
+                hit,
+                backend,
+                workers,
+                coalesce,
+            } => {
+                if *capacity == Some(0) {
+                    ck.error(
+                        &cp.join("capacity"),
+                        "a cache that holds 0 keys",
+                        "capacity ≥ 1 (or leave it out for unbounded)",
+                    );
+                }
+                if backend == name {
+                    ck.error(
+                        &cp.join("backend"),
+                        format!("cache `{name}` is its own backend"),
+                        "another component",
+                    );
+                }
+                Kind::Cache(Cache {
+                    capacity: *capacity,
+                    ttl_s: ttl_s.map(|t| ck.positive(&cp.join("ttl_s"), "the TTL", t)),
+                    hit: ck.dist(&cp.join("hit"), hit),
+                    backend: ck.reference(
+                        &cp.join("backend"),
+                        backend,
+                        "backend",
+                        |c| !matches!(c, RawComponent::Queue { .. }),
+                        "a Server, LoadBalancer, Cache or Database",
+                    ),
+                    workers: workers.map(|w| ck.at_least_one(&cp.join("workers"), "workers", w)),
+                    coalesce: coalesce.unwrap_or(false),
+                })
+            }
+            RawComponent::Database {
+                workers,
+                read,
+                write,
+                replicas,
+                replication_lag,
+                max_connections,
+            } => {
+                let replicas = replicas.unwrap_or(0);
+                if replication_lag.is_some() && replicas == 0 {
+                    ck.error(
+                        &cp.join("replication_lag"),
+                        format!("database `{name}` has a replication lag but no replicas"),
+                        "replicas ≥ 1, or no replication_lag",
+                    );
+                }
+                Kind::Database(Database {
+                    workers: ck.at_least_one(&cp.join("workers"), "workers", *workers),
+                    read: ck.dist(&cp.join("read"), read),
+                    write: ck.dist(&cp.join("write"), write),
+                    replicas,
+                    replication_lag: replication_lag
+                        .as_ref()
+                        .map(|d| ck.dist(&cp.join("replication_lag"), d)),
+                    max_connections: max_connections.map(|m| {
+                        ck.at_least_one(&cp.join("max_connections"), "max_connections", m)
+                    }),
+                })
+            }
+            RawComponent::Queue {
+                workers,
+                handler,
+                capacity,
+            } => Kind::Queue(Queue {
+                workers: ck.at_least_one(&cp.join("workers"), "workers", *workers),
+                handler: ck.handler(&cp.join("handler"), handler, name),
+                capacity: *capacity,
+            }),
+        };
+        components.push(Component {
+            name: name.clone(),
+            kind,
+        });
+    }
+
+    // Sim settings.
+    let mut sim = SimSettings::default();
+    if let Some(s) = &raw.sim {
+        let sp = root.join("sim");
+        sim.duration_s = s
+            .duration_s
+            .map(|d| ck.positive(&sp.join("duration_s"), "the duration", d));
+        sim.warmup_s = s
+            .warmup_s
+            .map(|w| ck.non_negative(&sp.join("warmup_s"), "the warm-up", w));
+        if let (Some(d), Some(w)) = (s.duration_s, s.warmup_s)
+            && w >= d
+        {
+            ck.error(
+                &sp.join("warmup_s"),
+                format!("the warm-up ({w} s) is not shorter than the run ({d} s)"),
+                "warmup_s < duration_s: the run's duration includes its warm-up",
+            );
+        }
+        sim.seed = s.seed;
+        sim.replications = s
+            .replications
+            .map(|r| ck.at_least_one(&sp.join("replications"), "replications", r));
+        sim.max_in_flight = s
+            .max_in_flight
+            .map(|m| ck.at_least_one(&sp.join("max_in_flight"), "max_in_flight", m));
+    }
+
+    let model = Model {
+        name: raw.name.clone(),
+        description: raw.description.clone(),
+        workload: Workload {
+            arrival,
+            classes,
+            profile,
+            timeout_ms,
+        },
+        components,
+        sim,
+    };
+
+    // Cycles can only be looked for once every reference resolved.
+    if ck.errors.is_empty()
+        && let Some(cycle) = graph::sync_cycle(&model)
+    {
+        let names: Vec<&str> = cycle
+            .iter()
+            .map(|&c| model.components[c].name.as_str())
+            .collect();
+        let first = &model.components[cycle[0]].name;
+        ck.error_at_key(
+            &comps_path.join(first),
+            format!("synchronous calls form a cycle: {} → {}", names.join(" → "), names[0]),
+            "calls that never lead back to the caller (a request would wait on itself); use Enqueue to hand work back asynchronously",
+        );
+    }
+    if ck.errors.is_empty() {
+        Ok(model)
+    } else {
+        ck.errors.sort_by_key(|d| d.span.start);
+        Err(ck.errors)
+    }
+}

@@ -1,0 +1,483 @@
+//! From raw run statistics to the numbers users read: per-run summaries, means and 95% confidence
+//! half-widths over replications, the bottleneck, and the run's checks on itself.
+
+use crate::engine::sim::{CompStats, RunStats};
+use crate::model::Model;
+use crate::model::graph;
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// A JSON object whose keys keep the order they were inserted in (model order, not alphabetical).
+#[derive(Debug, Clone)]
+pub struct Ordered<T>(pub Vec<(String, T)>);
+
+impl<T> Default for Ordered<T> {
+    fn default() -> Self {
+        Ordered(Vec::new())
+    }
+}
+
+impl<T: Serialize> Serialize for Ordered<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl<T> Ordered<T> {
+    pub fn get(&self, key: &str) -> Option<&T> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+/// A count: an integer for one replication, the mean (possibly fractional) over several.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Count(pub f64);
+
+impl Serialize for Count {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.0.fract() == 0.0 && self.0.abs() < 9e15 {
+            s.serialize_i64(self.0 as i64)
+        } else {
+            s.serialize_f64(self.0)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Requests {
+    pub arrived: Count,
+    pub completed: Count,
+    pub dropped: Count,
+    pub timed_out: Count,
+    pub failed: Count,
+    /// Measured requests still unanswered when the run ended.
+    pub in_flight: Count,
+    /// Arrivals turned away by the in-flight cap (part of `dropped`).
+    pub shed: Count,
+    /// Responses that arrived after the client had timed out (wasted work).
+    pub late_responses: Count,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Latency {
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Ci95 {
+    pub latency_ms_mean: Option<f64>,
+    pub latency_ms_p99: Option<f64>,
+    pub throughput_rps: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct MeanP99 {
+    pub mean: f64,
+    pub p99: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassSummary {
+    pub throughput_rps: f64,
+    pub latency_ms: MeanP99,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ComponentSummary {
+    pub kind: String,
+    pub instances: u32,
+    /// Workers per instance; null when unbounded.
+    pub workers: Option<u32>,
+    pub utilization: f64,
+    pub throughput_rps: f64,
+    pub mean_wait_ms: f64,
+    pub mean_queue_len: f64,
+    pub dropped: Count,
+    pub failed: Count,
+    /// Time-average number of requests present (waiting, served, or blocked on calls).
+    pub mean_in_system: f64,
+    /// Mean time a visit spends here, from arrival to departure.
+    pub mean_sojourn_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hit_ratio: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend_calls: Option<Count>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale_read_ratio: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_latency_ms: Option<MeanP99>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backlog: Option<Count>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tasks_dropped: Option<Count>,
+}
+
+/// The run's checks on itself. A failed conservation check is a bug in archsim.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Checks {
+    /// arrived = completed + dropped + failed + timed_out + in_flight, in every replication.
+    pub conservation: bool,
+    /// Largest |L − λW| / L over components with at least 1000 visits (Little's law).
+    pub little_max_rel_error: f64,
+    pub little_component: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct EngineInfo {
+    pub events: u64,
+    pub wall_s: f64,
+    pub events_per_s: f64,
+    /// The run stopped at `--max-events` before its simulated end.
+    pub truncated: bool,
+}
+
+/// One point (model, traffic, parameters) summarised over its replications: the `run --json`
+/// object of SPEC.md.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct RunSummary {
+    pub model: String,
+    pub traffic: f64,
+    /// Values of swept parameters other than traffic (`app.instances` → 4).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<(String, f64)>,
+    pub offered_rps: f64,
+    pub duration_s: f64,
+    pub warmup_s: f64,
+    pub seed: u64,
+    pub replications: u32,
+    pub throughput_rps: f64,
+    pub error_rate: f64,
+    pub requests: Requests,
+    pub latency_ms: Latency,
+    pub ci95: Ci95,
+    pub components: Ordered<ComponentSummary>,
+    pub classes: Ordered<ClassSummary>,
+    pub bottleneck: String,
+    /// False when the system could not keep up (queues still growing, or arrivals shed).
+    pub stable: bool,
+    pub warnings: Vec<String>,
+    pub checks: Checks,
+    pub engine: EngineInfo,
+}
+
+/// The 95% confidence half-width of the mean of `xs` (Student t); None for fewer than two.
+pub fn ci95_half_width(xs: &[f64]) -> Option<f64> {
+    let n = xs.len();
+    if n < 2 {
+        return None;
+    }
+    let mean = xs.iter().sum::<f64>() / n as f64;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
+        .expect("n - 1 ≥ 1 degrees of freedom")
+        .inverse_cdf(0.975);
+    Some(t * (var / n as f64).sqrt())
+}
+
+fn mean_of(runs: &[RunStats], f: impl Fn(&RunStats) -> f64) -> f64 {
+    runs.iter().map(f).sum::<f64>() / runs.len() as f64
+}
+
+fn count_of(runs: &[RunStats], f: impl Fn(&RunStats) -> u64) -> Count {
+    Count(mean_of(runs, |r| f(r) as f64))
+}
+
+fn throughput(r: &RunStats) -> f64 {
+    if r.measured_s > 0.0 {
+        r.completed as f64 / r.measured_s
+    } else {
+        0.0
+    }
+}
+
+/// What the caller knows about the point besides the runs.
+pub struct PointInfo<'a> {
+    pub model: &'a Model,
+    pub traffic: f64,
+    pub parameters: Vec<(String, f64)>,
+    pub offered_rps: f64,
+    pub duration_s: f64,
+    pub warmup_s: f64,
+    pub seed: u64,
+    pub wall_s: f64,
+}
+
+fn component_summary(
+    model: &Model,
+    id: usize,
+    cs: &[&CompStats],
+    measured: &[f64],
+) -> ComponentSummary {
+    let c = &model.components[id];
+    let n = cs.len() as f64;
+    let per = |f: &dyn Fn(&CompStats, f64) -> f64| {
+        cs.iter().zip(measured).map(|(x, &t)| f(x, t)).sum::<f64>() / n
+    };
+    let ns_t = |t: f64| (t * 1e9).max(1.0);
+    let utilization = per(&|x, t| match x.workers_total {
+        Some(w) if w < u32::MAX as u64 => x.station.busy_area as f64 / (ns_t(t) * w as f64),
+        _ => 0.0,
+    });
+    let is_lb = x_is_lb(c);
+    let mut s = ComponentSummary {
+        kind: c.kind.name().to_string(),
+        instances: c.instances(),
+        workers: c.workers(),
+        utilization,
+        throughput_rps: per(&|x, t| {
+            if is_lb {
+                x.routed as f64 / t.max(1e-9)
+            } else {
+                x.station.completed as f64 / t.max(1e-9)
+            }
+        }),
+        mean_wait_ms: per(&|x, _| {
+            if x.station.departures == 0 {
+                0.0
+            } else {
+                x.station.wait_sum as f64 / x.station.departures as f64 / 1e6
+            }
+        }),
+        mean_queue_len: per(&|x, t| x.station.queue_area as f64 / ns_t(t)),
+        dropped: Count(per(&|x, _| (x.station.dropped + x.tasks_dropped) as f64)),
+        failed: Count(per(&|x, _| x.station.failed as f64)),
+        mean_in_system: per(&|x, t| x.station.present_area as f64 / ns_t(t)),
+        mean_sojourn_ms: per(&|x, _| {
+            if x.station.departures == 0 {
+                0.0
+            } else {
+                x.station.sojourn_sum as f64 / x.station.departures as f64 / 1e6
+            }
+        }),
+        ..Default::default()
+    };
+    if cs[0].cache.is_some() {
+        s.hit_ratio = Some(per(&|x, _| {
+            let k = x.cache.as_ref().expect("cache counters");
+            if k.lookups == 0 {
+                0.0
+            } else {
+                k.hits as f64 / k.lookups as f64
+            }
+        }));
+        s.backend_calls = Some(Count(per(&|x, _| {
+            x.cache.as_ref().map_or(0, |k| k.backend_calls) as f64
+        })));
+    }
+    if let crate::model::Kind::Database(d) = &c.kind
+        && d.replicas > 0
+    {
+        s.stale_read_ratio = Some(per(&|x, _| {
+            if x.reads_on_replicas == 0 {
+                0.0
+            } else {
+                x.stale_reads as f64 / x.reads_on_replicas as f64
+            }
+        }));
+    }
+    if cs[0].task_latency.is_some() {
+        s.task_latency_ms = Some(MeanP99 {
+            mean: per(&|x, _| x.task_latency.as_ref().map_or(0.0, |h| h.mean_ms())),
+            p99: per(&|x, _| x.task_latency.as_ref().map_or(0.0, |h| h.quantile_ms(0.99))),
+        });
+        s.backlog = Some(Count(per(&|x, _| x.backlog as f64)));
+        s.tasks_dropped = Some(Count(per(&|x, _| x.tasks_dropped as f64)));
+        s.dropped = Count(per(&|x, _| x.tasks_dropped as f64));
+    }
+    s
+}
+
+fn x_is_lb(c: &crate::model::Component) -> bool {
+    matches!(c.kind, crate::model::Kind::LoadBalancer(_))
+}
+
+/// SPEC's rule: among components at least 95% utilised, the one farthest down the call chain;
+/// when none is that busy, the most utilised one.
+pub fn bottleneck(model: &Model, comps: &Ordered<ComponentSummary>) -> String {
+    let depth = graph::depths(model);
+    let util: Vec<f64> = comps.0.iter().map(|(_, c)| c.utilization).collect();
+    let saturated: Vec<usize> = (0..util.len()).filter(|&i| util[i] >= 0.95).collect();
+    let pick = if saturated.is_empty() {
+        (0..util.len()).max_by(|&a, &b| util[a].total_cmp(&util[b]).then(b.cmp(&a)))
+    } else {
+        saturated.into_iter().max_by(|&a, &b| {
+            depth[a]
+                .cmp(&depth[b])
+                .then(util[a].total_cmp(&util[b]))
+                .then(b.cmp(&a))
+        })
+    };
+    pick.map(|i| comps.0[i].0.clone()).unwrap_or_default()
+}
+
+pub fn summarize(info: PointInfo, runs: &[RunStats]) -> RunSummary {
+    let model = info.model;
+    let measured: Vec<f64> = runs.iter().map(|r| r.measured_s).collect();
+    let mut components = Ordered::default();
+    for (id, c) in model.components.iter().enumerate() {
+        let cs: Vec<&CompStats> = runs.iter().map(|r| &r.components[id]).collect();
+        components
+            .0
+            .push((c.name.clone(), component_summary(model, id, &cs, &measured)));
+    }
+    let mut classes = Ordered::default();
+    for (i, c) in model.workload.classes.iter().enumerate() {
+        classes.0.push((
+            c.name.clone(),
+            ClassSummary {
+                throughput_rps: mean_of(runs, |r| {
+                    r.classes[i].latency.count() as f64 / r.measured_s.max(1e-9)
+                }),
+                latency_ms: MeanP99 {
+                    mean: mean_of(runs, |r| r.classes[i].latency.mean_ms()),
+                    p99: mean_of(runs, |r| r.classes[i].latency.quantile_ms(0.99)),
+                },
+            },
+        ));
+    }
+    let throughputs: Vec<f64> = runs.iter().map(throughput).collect();
+    let means: Vec<f64> = runs.iter().map(|r| r.latency.mean_ms()).collect();
+    let p99s: Vec<f64> = runs.iter().map(|r| r.latency.quantile_ms(0.99)).collect();
+    let requests = Requests {
+        arrived: count_of(runs, |r| r.arrived),
+        completed: count_of(runs, |r| r.completed),
+        dropped: count_of(runs, |r| r.dropped),
+        timed_out: count_of(runs, |r| r.timed_out),
+        failed: count_of(runs, |r| r.failed),
+        in_flight: count_of(runs, |r| r.in_flight),
+        shed: count_of(runs, |r| r.shed),
+        late_responses: count_of(runs, |r| r.late_responses),
+    };
+    let errors = requests.dropped.0 + requests.failed.0 + requests.timed_out.0;
+    let answered = errors + requests.completed.0;
+    let mut checks = Checks {
+        conservation: runs
+            .iter()
+            .all(|r| r.arrived == r.completed + r.dropped + r.failed + r.timed_out + r.in_flight),
+        ..Default::default()
+    };
+    for r in runs {
+        for c in &r.components {
+            let st = &c.station;
+            if st.departures >= 1000 && st.present_area > 0 {
+                let t = r.measured_s * 1e9;
+                let l = st.present_area as f64 / t;
+                let lw = st.sojourn_sum as f64 / t;
+                let err = (l - lw).abs() / l;
+                if err > checks.little_max_rel_error {
+                    checks.little_max_rel_error = err;
+                    checks.little_component = Some(c.name.clone());
+                }
+            }
+        }
+    }
+    let mut warnings = Vec::new();
+    let mut stable = true;
+    if requests.shed.0 > 0.0 {
+        stable = false;
+        warnings.push(format!(
+            "the in-flight cap was reached: {} arrivals were shed. The system cannot keep up at this load; its queues would grow without bound, so latency figures describe the cap, not a steady state",
+            requests.shed.0
+        ));
+    }
+    let backlog_limit = (0.02 * requests.arrived.0).max(100.0);
+    if requests.in_flight.0 > backlog_limit {
+        stable = false;
+        warnings.push(format!(
+            "{:.0} requests were still in flight at the end of the run: queues were growing (unstable at this load)",
+            requests.in_flight.0
+        ));
+    }
+    for (name, c) in &components.0 {
+        if let Some(b) = c.backlog
+            && b.0 > backlog_limit
+        {
+            warnings.push(format!(
+                "queue `{name}` ended with a backlog of {:.0} tasks: its workers cannot keep up",
+                b.0
+            ));
+        }
+    }
+    if !checks.conservation {
+        warnings.push(
+            "internal check failed: requests were not conserved (please report this bug)".into(),
+        );
+    }
+    if runs.iter().any(|r| r.truncated) {
+        warnings
+            .push("the run stopped at the event limit before its end: results are partial".into());
+    }
+    let bottleneck = bottleneck(model, &components);
+    let events: u64 = runs.iter().map(|r| r.events).sum();
+    RunSummary {
+        model: model.name.clone(),
+        traffic: info.traffic,
+        parameters: info.parameters,
+        offered_rps: info.offered_rps,
+        duration_s: info.duration_s,
+        warmup_s: info.warmup_s,
+        seed: info.seed,
+        replications: runs.len() as u32,
+        throughput_rps: throughputs.iter().sum::<f64>() / runs.len() as f64,
+        error_rate: if answered > 0.0 {
+            errors / answered
+        } else {
+            0.0
+        },
+        requests,
+        latency_ms: Latency {
+            mean: means.iter().sum::<f64>() / runs.len() as f64,
+            p50: mean_of(runs, |r| r.latency.quantile_ms(0.5)),
+            p90: mean_of(runs, |r| r.latency.quantile_ms(0.9)),
+            p95: mean_of(runs, |r| r.latency.quantile_ms(0.95)),
+            p99: p99s.iter().sum::<f64>() / runs.len() as f64,
+            p999: mean_of(runs, |r| r.latency.quantile_ms(0.999)),
+            max: mean_of(runs, |r| r.latency.max_ms()),
+        },
+        ci95: Ci95 {
+            latency_ms_mean: ci95_half_width(&means),
+            latency_ms_p99: ci95_half_width(&p99s),
+            throughput_rps: ci95_half_width(&throughputs),
+        },
+        components,
+        classes,
+        bottleneck,
+        stable,
+        warnings,
+        checks,
+        engine: EngineInfo {
+            events,
+            wall_s: info.wall_s,
+            events_per_s: if info.wall_s > 0.0 {
+                events as f64 / info.wall_s
+            } else {
+                0.0
+            },
+            truncated: runs.iter().any(|r| r.truncated),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci95_matches_student_t_table() {
+        // n = 5: t(0.975, 4) = 2.776445; sample sd of 1..5 is sqrt(2.5).
+        let h = ci95_half_width(&[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
+        assert!((h - 2.776_445 * (2.5f64 / 5.0).sqrt()).abs() < 1e-5);
+        assert_eq!(ci95_half_width(&[3.0]), None);
+    }
+}
