@@ -56,4 +56,63 @@ pub enum Command {
     },
     /// Print the component graph in Graphviz DOT.
     Graph { model: PathBuf },
+    /// Run every model at every traffic level (and parameter value) in parallel; write CSV,
+    /// JSON, charts and an HTML report.
+    Sweep {
+        #[arg(required = true)]
+        models: Vec<PathBuf>,
+        #[command(flatten)]
+        study: StudyArgs,
+        /// Output folder.
+        #[arg(long, default_value = "output", value_name = "DIR")]
+        out: PathBuf,
+        /// Run only slice K of N (`K/N`), or `auto` to read it from Slurm or Kubernetes.
+        #[arg(long, value_name = "K/N|auto")]
+        shard: Option<String>,
+        /// The number of shards, with `--shard auto` under a Kubernetes Indexed Job.
+        #[arg(long, value_name = "N")]
+        shard_count: Option<u32>,
+    },
+    /// Combine shard folders into the output a single sweep would have written.
+    Merge {
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        #[arg(long, default_value = "output", value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// The main job: every bundled model over 1..10x traffic, with report.html telling the story.
+    Tour {
+        #[arg(long, default_value = "output", value_name = "DIR")]
+        out: PathBuf,
+        #[arg(long, default_value = "1..10", value_name = "LIST")]
+        traffic: String,
+        #[arg(long, value_name = "R")]
+        replications: Option<u32>,
+        #[arg(long, value_name = "MS", default_value_t = crate::sweep::DEFAULT_SLO_P99_MS)]
+        slo_p99_ms: f64,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct StudyArgs {
+    /// Traffic multipliers: `1..10`, `1..10:0.5` or `1,2,5,10`.
+    #[arg(long, default_value = "1..10", value_name = "LIST")]
+    pub traffic: String,
+    /// Also sweep a model field: `app.instances=1,2,4,8` (repeatable: a grid).
+    #[arg(long, value_name = "NAME=LIST")]
+    pub vary: Vec<String>,
+    /// The latency objective for the knee: p99 at most this many ms.
+    #[arg(long, value_name = "MS", default_value_t = crate::sweep::DEFAULT_SLO_P99_MS)]
+    pub slo_p99_ms: f64,
+    /// ...with at most this fraction of requests dropped, failed or timed out.
+    #[arg(long, value_name = "F", default_value_t = crate::sweep::DEFAULT_MAX_ERROR_RATE)]
+    pub max_error_rate: f64,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
 }

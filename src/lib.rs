@@ -4,6 +4,7 @@
 //! [`model::Model`], simulated by [`engine`], summarised by [`stats`], and written by [`report`].
 
 pub mod analytic;
+pub mod bundled;
 pub mod cli;
 pub mod components;
 pub mod dist;
@@ -11,4 +12,7 @@ pub mod engine;
 pub mod model;
 pub mod report;
 pub mod runner;
+pub mod shard;
 pub mod stats;
+pub mod study;
+pub mod sweep;

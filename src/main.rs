@@ -1,11 +1,15 @@
 //! The `archsim` binary: parse the command line, call the library, map errors to exit codes
 //! (0 success, 2 bad input or usage, 1 internal error).
 
-use archsim::cli::{Cli, Command, SimArgs};
+use archsim::cli::{Cli, Command, SimArgs, StudyArgs};
 use archsim::model::{LoadError, Model};
 use archsim::report::terminal;
 use archsim::runner::{RunOptions, run_point};
+use archsim::study::{Source, Study, StudyError};
+use archsim::sweep::{parse_list, parse_vary};
 use clap::Parser;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -39,6 +43,113 @@ fn options(traffic: f64, sim: &SimArgs) -> RunOptions {
     }
 }
 
+impl From<StudyError> for Failure {
+    fn from(e: StudyError) -> Failure {
+        Failure::Input(e.to_string())
+    }
+}
+
+fn usage(e: String) -> Failure {
+    Failure::Input(format!("archsim: error: {e}"))
+}
+
+fn progress_bar(total: usize, quiet: bool) -> ProgressBar {
+    let target = if quiet || !std::io::stderr().is_terminal() {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    };
+    let bar = ProgressBar::with_draw_target(Some(total as u64), target);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} simulating {pos}/{len} points [{bar:30}] {elapsed_precise} (eta {eta})",
+        )
+        .expect("constant template")
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+fn study_args(a: &StudyArgs) -> Result<archsim::study::StudyArgs, Failure> {
+    Ok(archsim::study::StudyArgs {
+        traffic: parse_list(&a.traffic).map_err(|e| usage(format!("--traffic: {e}")))?,
+        vary: a
+            .vary
+            .iter()
+            .map(|v| parse_vary(v).map_err(|e| usage(format!("--vary: {e}"))))
+            .collect::<Result<_, _>>()?,
+        base: options(1.0, &a.sim),
+        slo_p99_ms: a.slo_p99_ms,
+        max_error_rate: a.max_error_rate,
+    })
+}
+
+fn print_knees(knees: &[archsim::sweep::Knee]) {
+    for k in knees {
+        let params: Vec<String> = k
+            .parameters
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
+        let label = if params.is_empty() {
+            k.model.clone()
+        } else {
+            format!("{} · {}", k.model, params.join(", "))
+        };
+        let held = match (k.max_traffic, k.max_rps) {
+            (Some(t), Some(r)) => format!(
+                "holds the SLO up to {t}x ({r:.0} req/s), bottleneck {}",
+                k.bottleneck
+            ),
+            _ => "misses the SLO even at the lowest traffic".to_string(),
+        };
+        let broke = match (&k.first_failure, &k.failure_reason) {
+            (Some(t), Some(why)) => format!(
+                "; at {t}x {why} ({} saturated)",
+                k.breaks_first.as_deref().unwrap_or("?")
+            ),
+            _ => "; never breaks in this sweep".to_string(),
+        };
+        println!("{label}: {held}{broke}");
+    }
+}
+
+/// Runs a study (whole or one shard) and writes its folder.
+fn run_study(
+    study: &Study,
+    out: &Path,
+    shard: Option<archsim::shard::ShardSpec>,
+    quiet: bool,
+) -> Result<(), Failure> {
+    let total = match shard {
+        Some(s) => (0..study.point_count()).filter(|&i| s.contains(i)).count(),
+        None => study.point_count(),
+    };
+    let bar = progress_bar(total, quiet);
+    let results = study.run(shard, &|| bar.inc(1)).map_err(Failure::Input)?;
+    bar.finish_and_clear();
+    let io = |e: std::io::Error| Failure::Internal(format!("{}: cannot write: {e}", out.display()));
+    match shard {
+        Some(spec) => {
+            let folder = study.write_shard(out, spec, &results).map_err(io)?;
+            println!(
+                "wrote shard {}/{} ({} points) to {}",
+                spec.index,
+                spec.count,
+                results.len(),
+                folder.display()
+            );
+        }
+        None => {
+            let all: Vec<_> = results.into_iter().map(|(_, r)| r).collect();
+            study.write(out, &all).map_err(io)?;
+            print_knees(&study.knees(&all));
+            println!("wrote {}", out.join("report.html").display());
+        }
+    }
+    Ok(())
+}
+
 fn execute(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Run {
@@ -48,7 +159,7 @@ fn execute(cli: Cli) -> Result<(), Failure> {
             json,
         } => {
             let m = load(&model)?;
-            let summary = run_point(&m, &options(traffic, &sim)).map_err(Failure::Input)?;
+            let summary = run_point(&m, &options(traffic, &sim)).map_err(usage)?;
             if json {
                 let text = serde_json::to_string_pretty(&summary)
                     .map_err(|e| Failure::Internal(e.to_string()))?;
@@ -90,6 +201,58 @@ fn execute(cli: Cli) -> Result<(), Failure> {
             let m = load(&model)?;
             print!("{}", archsim::model::graph::to_dot(&m));
             Ok(())
+        }
+        Command::Sweep {
+            models,
+            study,
+            out,
+            shard,
+            shard_count,
+        } => {
+            let sources = models
+                .iter()
+                .map(|p| Source::read(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let args = study_args(&study)?;
+            let spec = shard
+                .map(|s| {
+                    archsim::shard::parse_shard(&s, shard_count, &|k| std::env::var(k).ok())
+                        .map_err(usage)
+                })
+                .transpose()?;
+            let st = Study::new(sources, args, "archsim sweep", false)?;
+            run_study(&st, &out, spec, study.quiet)
+        }
+        Command::Merge { dirs, out } => {
+            let (_, knees) = archsim::study::merge(&dirs, &out).map_err(usage)?;
+            print_knees(&knees);
+            println!("wrote {}", out.join("report.html").display());
+            Ok(())
+        }
+        Command::Tour {
+            out,
+            traffic,
+            replications,
+            slo_p99_ms,
+            quiet,
+        } => {
+            let args = archsim::study::StudyArgs {
+                traffic: parse_list(&traffic).map_err(|e| usage(format!("--traffic: {e}")))?,
+                vary: Vec::new(),
+                base: RunOptions {
+                    replications,
+                    ..RunOptions::at_traffic(1.0)
+                },
+                slo_p99_ms,
+                max_error_rate: archsim::sweep::DEFAULT_MAX_ERROR_RATE,
+            };
+            let st = Study::new(
+                Source::bundled(),
+                args,
+                "How would you scale if traffic grows 10x?",
+                true,
+            )?;
+            run_study(&st, &out, None, quiet)
         }
     }
 }

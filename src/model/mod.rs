@@ -5,6 +5,7 @@
 //! positions from [`span::SpanMap`]). Everything after this module trusts the model completely.
 
 pub mod graph;
+pub mod params;
 pub mod raw;
 pub mod span;
 pub mod validate;

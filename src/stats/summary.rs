@@ -4,8 +4,9 @@
 use crate::engine::sim::{CompStats, RunStats};
 use crate::model::Model;
 use crate::model::graph;
-use serde::Serialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// A JSON object whose keys keep the order they were inserted in (model order, not alphabetical).
@@ -28,6 +29,40 @@ impl<T: Serialize> Serialize for Ordered<T> {
     }
 }
 
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Ordered<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = a.next_entry::<String, T>()? {
+                    out.push((k, v));
+                }
+                Ok(Ordered(out))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// `Vec<(String, f64)>` as a JSON object, keeping order.
+pub mod pairs {
+    use super::Ordered;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[(String, f64)], s: S) -> Result<S::Ok, S::Error> {
+        Ordered(v.to_vec()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, f64)>, D::Error> {
+        Ok(Ordered::<f64>::deserialize(d)?.0)
+    }
+}
+
 impl<T> Ordered<T> {
     pub fn get(&self, key: &str) -> Option<&T> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
@@ -37,6 +72,12 @@ impl<T> Ordered<T> {
 /// A count: an integer for one replication, the mean (possibly fractional) over several.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Count(pub f64);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Count(f64::deserialize(d)?))
+    }
+}
 
 impl Serialize for Count {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -48,7 +89,7 @@ impl Serialize for Count {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct Requests {
     pub arrived: Count,
     pub completed: Count,
@@ -63,7 +104,7 @@ pub struct Requests {
     pub late_responses: Count,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct Latency {
     pub mean: f64,
     pub p50: f64,
@@ -74,26 +115,26 @@ pub struct Latency {
     pub max: f64,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct Ci95 {
     pub latency_ms_mean: Option<f64>,
     pub latency_ms_p99: Option<f64>,
     pub throughput_rps: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct MeanP99 {
     pub mean: f64,
     pub p99: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClassSummary {
     pub throughput_rps: f64,
     pub latency_ms: MeanP99,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct ComponentSummary {
     pub kind: String,
     pub instances: u32,
@@ -109,22 +150,22 @@ pub struct ComponentSummary {
     pub mean_in_system: f64,
     /// Mean time a visit spends here, from arrival to departure.
     pub mean_sojourn_ms: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hit_ratio: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend_calls: Option<Count>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stale_read_ratio: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_latency_ms: Option<MeanP99>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backlog: Option<Count>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tasks_dropped: Option<Count>,
 }
 
 /// The run's checks on itself. A failed conservation check is a bug in archsim.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct Checks {
     /// arrived = completed + dropped + failed + timed_out + in_flight, in every replication.
     pub conservation: bool,
@@ -133,7 +174,7 @@ pub struct Checks {
     pub little_component: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct EngineInfo {
     pub events: u64,
     pub wall_s: f64,
@@ -144,12 +185,12 @@ pub struct EngineInfo {
 
 /// One point (model, traffic, parameters) summarised over its replications: the `run --json`
 /// object of SPEC.md.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct RunSummary {
     pub model: String,
     pub traffic: f64,
     /// Values of swept parameters other than traffic (`app.instances` → 4).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "pairs")]
     pub parameters: Vec<(String, f64)>,
     pub offered_rps: f64,
     pub duration_s: f64,

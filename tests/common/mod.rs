@@ -1,15 +1,40 @@
-//! Helpers shared by the theory tests: running a model text, independent replications, and
-//! statistical agreement checks.
+//! Helpers shared by the theory tests: loading a model text, running independent replications,
+//! the run's self-checks, and the statistical agreement test every theory comparison uses.
+//!
+//! How the comparisons work. A test runs R independent replications (seeds `base..base + R`),
+//! takes one number from each (a mean latency, a utilization, a drop fraction), and compares the
+//! mean over replications with the closed-form value:
+//!
+//! `|mean − theory| ≤ t(R−1, 0.9995) · SE + floor`,   SE = sd / √R over the replications.
+//!
+//! Replications are independent and, after warm-up, identically distributed, so under a correct
+//! simulator `(mean − theory) / SE` is Student-t with R − 1 degrees of freedom (the per-run values
+//! are averages of ~10⁵–10⁶ customers, close to normal): a false alarm has probability 0.1%.
+//! To keep the test able to fail, it also requires `SE ≤ max_rel_se · |theory|`: the tolerance can
+//! then never be wider than `t · max_rel_se` (plus the floor), a bound each test states and
+//! justifies from the run length. The floor only covers deterministic resolution limits (the
+//! latency histogram's 0.1% buckets), never statistical noise.
 #![allow(dead_code)]
 
 use archsim::model::Model;
 use archsim::runner::{RunOptions, run_point};
-use archsim::stats::summary::RunSummary;
+use archsim::stats::summary::{ComponentSummary, RunSummary};
+use rayon::prelude::*;
+use statrs::distribution::{ContinuousCDF, StudentsT};
 
+/// Largest relative Little's-law error accepted in any run. `L` (time-average in system) and `λW`
+/// (summed sojourns of the visits that left in the window, over the window) differ only by the
+/// visits that straddle the window's two ends, so `|L − λW| / L ≈ 2 W / T`: with the sojourns here
+/// (W ≤ 80 ms) and measured windows T ≥ 20 s that is ≤ 0.8%, and for most models ≤ 0.1%.
+/// Anything larger means the time integrals or the sojourn sums are wrong.
+pub const LITTLE_TOL: f64 = 0.01;
+
+/// Parses a model text (panics with the loader's message if it is invalid).
 pub fn load(text: &str) -> Model {
     Model::from_text(text, "test.ron").unwrap_or_else(|e| panic!("model does not load: {e:?}"))
 }
 
+/// One `run_point` of `text` (with `reps` replications inside it), after the run's self-checks.
 pub fn run(
     text: &str,
     traffic: f64,
@@ -19,7 +44,7 @@ pub fn run(
     reps: u32,
 ) -> RunSummary {
     let model = load(text);
-    run_point(
+    let s = run_point(
         &model,
         &RunOptions {
             traffic,
@@ -30,5 +55,138 @@ pub fn run(
             ..Default::default()
         },
     )
-    .expect("run_point")
+    .expect("run_point");
+    assert_self_checks(&s);
+    s
+}
+
+/// `reps` independent single-replication runs with seeds `base_seed..base_seed + reps`, run in
+/// parallel; each has passed [`assert_self_checks`].
+pub fn replicate(
+    text: &str,
+    traffic: f64,
+    duration_s: f64,
+    warmup_s: f64,
+    base_seed: u64,
+    reps: u32,
+) -> Vec<RunSummary> {
+    (0..reps as u64)
+        .into_par_iter()
+        .map(|i| run(text, traffic, duration_s, warmup_s, base_seed + i, 1))
+        .collect()
+}
+
+/// Conservation (every measured arrival is completed, dropped, failed, timed out or still in
+/// flight) and Little's law at every component, on every run of every test.
+pub fn assert_self_checks(s: &RunSummary) {
+    assert!(
+        s.checks.conservation,
+        "conservation failed for `{}`: {:?}",
+        s.model, s.requests
+    );
+    let r = &s.requests;
+    let accounted = r.completed.0 + r.dropped.0 + r.failed.0 + r.timed_out.0 + r.in_flight.0;
+    assert!(
+        (r.arrived.0 - accounted).abs() < 1e-6,
+        "requests of `{}` do not add up: {r:?}",
+        s.model
+    );
+    assert!(
+        s.checks.little_max_rel_error < LITTLE_TOL,
+        "Little's law off by {:.3e} at {:?} in `{}`",
+        s.checks.little_max_rel_error,
+        s.checks.little_component,
+        s.model
+    );
+    assert!(!s.engine.truncated, "run of `{}` was truncated", s.model);
+}
+
+/// The component `name` of a summary.
+pub fn comp<'a>(s: &'a RunSummary, name: &str) -> &'a ComponentSummary {
+    s.components
+        .get(name)
+        .unwrap_or_else(|| panic!("no component `{name}` in `{}`", s.model))
+}
+
+/// One number per replication.
+pub fn values(runs: &[RunSummary], f: impl Fn(&RunSummary) -> f64) -> Vec<f64> {
+    runs.iter().map(f).collect()
+}
+
+/// Mean and standard error of the mean of independent replications.
+#[derive(Debug, Clone, Copy)]
+pub struct Estimate {
+    pub mean: f64,
+    pub se: f64,
+    pub n: usize,
+}
+
+pub fn estimate(xs: &[f64]) -> Estimate {
+    let n = xs.len();
+    assert!(n >= 2, "need at least two replications");
+    let mean = xs.iter().sum::<f64>() / n as f64;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    Estimate {
+        mean,
+        se: (var / n as f64).sqrt(),
+        n,
+    }
+}
+
+/// The two-sided 99.9% Student-t multiplier for `n` replications (5.41 for n = 8).
+pub fn t_multiplier(n: usize) -> f64 {
+    StudentsT::new(0.0, 1.0, (n - 1) as f64)
+        .expect("n ≥ 2")
+        .inverse_cdf(0.9995)
+}
+
+/// Asserts `|mean − theory| ≤ t · SE + floor_rel · |theory|` and `SE ≤ max_rel_se · |theory|`
+/// (see the module comment). Prints the comparison, which `--nocapture` shows.
+pub fn assert_agrees(what: &str, xs: &[f64], theory: f64, max_rel_se: f64, floor_rel: f64) {
+    let e = estimate(xs);
+    let t = t_multiplier(e.n);
+    let tol = t * e.se + floor_rel * theory.abs();
+    let err = e.mean - theory;
+    println!(
+        "{what}: simulated {:.6} ± {:.6} (SE, {} reps), theory {:.6}, rel err {:+.3}%, tol {:.6} ({:.2}%)",
+        e.mean,
+        e.se,
+        e.n,
+        theory,
+        100.0 * err / theory,
+        tol,
+        100.0 * tol / theory.abs()
+    );
+    assert!(
+        e.se <= max_rel_se * theory.abs(),
+        "{what}: the replications are noisier than the run length allows (SE {:.6} > {:.2}% of {theory:.6}): the test has lost its power",
+        e.se,
+        100.0 * max_rel_se
+    );
+    assert!(
+        err.abs() <= tol,
+        "{what}: simulated {:.6} ± {:.6} (SE over {} reps) but theory says {theory:.6} (|error| {:.6} > tolerance {tol:.6})",
+        e.mean,
+        e.se,
+        e.n,
+        err.abs()
+    );
+}
+
+/// The `run --json` object of a summary without its wall-clock fields (the only ones allowed to
+/// differ between two runs of the same model and seed).
+pub fn json_without_wall_clock(s: &RunSummary) -> serde_json::Value {
+    let mut v = serde_json::to_value(s).expect("summary serializes");
+    let engine = v
+        .get_mut("engine")
+        .and_then(|e| e.as_object_mut())
+        .expect("summary has an engine object");
+    engine.remove("wall_s");
+    engine.remove("events_per_s");
+    v
+}
+
+/// `ln(1/(1−q))`: the q-quantile of an exponential of rate 1.
+pub fn exp_quantile(q: f64) -> f64 {
+    -(1.0 - q).ln()
 }
