@@ -51,14 +51,14 @@ pub fn resolve(model: &Model, opts: &RunOptions) -> Result<Settings, String> {
     // Without an explicit warm-up, the first sixth of the run is discarded (20 s of 120 s).
     let warmup_s = opts
         .warmup_s
-        .or(model.sim.warmup_s.filter(|w| *w < duration_s))
+        .or(model.sim.warmup_s)
         .unwrap_or(duration_s / 6.0);
     if !(duration_s.is_finite() && duration_s > 0.0) {
         return Err(format!("the duration must be positive, got {duration_s} s"));
     }
     if !(warmup_s.is_finite() && warmup_s >= 0.0 && warmup_s < duration_s) {
         return Err(format!(
-            "the warm-up ({warmup_s} s) must be at least 0 and shorter than the duration ({duration_s} s)"
+            "the warm-up ({warmup_s} s) must be at least 0 and shorter than the duration ({duration_s} s); the duration includes the warm-up, so give --warmup with a shorter --duration"
         ));
     }
     if !(opts.traffic.is_finite() && opts.traffic > 0.0) {

@@ -89,11 +89,12 @@ fn sync_only(model: &Model) -> DiGraph<CompId, Edge> {
     g
 }
 
-/// A cycle of synchronous edges, as a list of components in call order, if there is one.
+/// A cycle of synchronous edges through two or more components, as a list of components in call
+/// order, if there is one. (A component calling itself is reported by validation on its own.)
 pub fn sync_cycle(model: &Model) -> Option<Vec<CompId>> {
     let g = sync_only(model);
     for scc in tarjan_scc(&g) {
-        if scc.len() > 1 || g.contains_edge(scc[0], scc[0]) {
+        if scc.len() > 1 {
             // Walk the cycle from its smallest member so the message is stable.
             let members: std::collections::HashSet<NodeIndex> = scc.iter().copied().collect();
             let start = *scc.iter().min().expect("non-empty scc");

@@ -76,17 +76,30 @@ const KEY_MARK: &str = "#key:";
 
 impl SpanMap {
     pub fn scan(text: &str) -> SpanMap {
-        let mut s = Scanner {
-            chars: text.chars().collect(),
-            i: 0,
-            line: 1,
-            col: 1,
-            out: SpanMap::default(),
-        };
+        let mut s = Scanner::new(text);
         s.skip_trivia();
         s.skip_attributes();
         s.value(&Path::root());
         s.out
+    }
+
+    /// Whether the text holds nothing but white space and comments.
+    pub fn is_blank(text: &str) -> bool {
+        let mut s = Scanner::new(text);
+        s.skip_trivia();
+        s.peek().is_none()
+    }
+
+    /// The first position at or after `from` that is not white space or a comment (parsers
+    /// often report a value's position as the end of what came before it).
+    pub fn skip_trivia_from(text: &str, from: Pos) -> Pos {
+        let mut s = Scanner::new(text);
+        while s.pos() < from && s.bump().is_some() {}
+        if s.pos() != from {
+            return from;
+        }
+        s.skip_trivia();
+        if s.peek().is_none() { from } else { s.pos() }
     }
 
     /// The span of the value at `path`, or of its nearest ancestor that was recorded.
@@ -122,6 +135,16 @@ struct Scanner {
 }
 
 impl Scanner {
+    fn new(text: &str) -> Scanner {
+        Scanner {
+            chars: text.chars().collect(),
+            i: 0,
+            line: 1,
+            col: 1,
+            out: SpanMap::default(),
+        }
+    }
+
     fn peek(&self) -> Option<char> {
         self.chars.get(self.i).copied()
     }

@@ -53,6 +53,7 @@ impl fmt::Display for LoadError {
         for (i, d) in self.diagnostics.iter().enumerate() {
             if i > 0 {
                 writeln!(f)?;
+                writeln!(f)?;
             }
             if d.span.start.line == 0 {
                 write!(f, "{}: error: {}", self.file, d.message)?;
@@ -88,52 +89,231 @@ impl fmt::Display for LoadError {
 }
 
 pub(super) fn load(text: &str, file: &str) -> Result<Model, LoadError> {
-    let options =
-        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
-    let raw: RawModel = options.from_str(text).map_err(|e| LoadError {
-        file: file.to_string(),
-        diagnostics: vec![ron_diagnostic(&e)],
-        text: Some(text.to_string()),
-    })?;
-    let spans = SpanMap::scan(text);
-    validate(&raw, &spans).map_err(|diagnostics| LoadError {
+    let fail = |diagnostics| LoadError {
         file: file.to_string(),
         diagnostics,
         text: Some(text.to_string()),
-    })
-}
-
-fn ron_diagnostic(e: &ron::error::SpannedError) -> Diagnostic {
-    use ron::error::Error as E;
-    let expected = match &e.code {
-        E::NoSuchStructField { expected, .. } => Some(one_of(expected)),
-        E::NoSuchEnumVariant { expected, .. } => Some(one_of(expected)),
-        E::MissingStructField { field, .. } => Some(format!("a field `{field}`")),
-        E::ExpectedInteger | E::IntegerOutOfBounds => {
-            Some("a whole number in range (no sign, no decimal point)".into())
-        }
-        E::ExpectedFloat => Some("a number".into()),
-        E::ExpectedString | E::ExpectedStringEnd => Some("a string in double quotes".into()),
-        _ => None,
     };
-    // ron's spans are 1-based; an error at the very end of input may point one past the text.
-    let conv = |p: &ron::error::Position| Pos {
-        line: p.line.max(1),
-        col: p.col.max(1),
-    };
-    Diagnostic {
-        span: Span {
-            start: conv(&e.span.start),
-            end: conv(&e.span.end),
-        },
-        message: e.code.to_string(),
-        expected,
+    if SpanMap::is_blank(text) {
+        // Point just past the end: where the model should have started.
+        let end = Pos {
+            line: text.lines().count().max(1),
+            col: text.lines().last().map_or(0, |l| l.chars().count()) + 1,
+        };
+        return Err(fail(vec![Diagnostic {
+            span: Span { start: end, end },
+            message: "the file is empty (it has no model, only white space or comments)".into(),
+            expected: Some(
+                "a model: Model(name: \"…\", workload: Workload(…), components: {…})".into(),
+            ),
+        }]));
     }
+    let options =
+        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    let raw: RawModel = options
+        .from_str(text)
+        .map_err(|e| fail(vec![ron_diagnostic(&e, text)]))?;
+    let spans = SpanMap::scan(text);
+    validate(&raw, &spans).map_err(fail)
 }
 
 fn one_of(names: &[&str]) -> String {
     let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
     format!("one of {}", list.join(", "))
+}
+
+/// Names of the raw serde types as a user would say them.
+fn user_term(outer: &Option<String>) -> &'static str {
+    match outer.as_deref() {
+        Some("RawComponent") => "component kind",
+        Some("RawStep") => "step",
+        Some("RawDist") => "distribution",
+        Some("RawPolicy") => "load-balancer policy",
+        Some("RawOp") => "operation",
+        Some("RawMode") => "mode",
+        Some("RawArrival") => "arrival process",
+        Some("RawKeys") => "key law",
+        Some("RawProfile") => "traffic profile",
+        _ => "name",
+    }
+}
+
+/// A readable struct or variant name: `RawModel` → `Model`, `RawSim` → `Sim`.
+fn user_struct(outer: &Option<String>) -> String {
+    match outer.as_deref() {
+        None => "this value".into(),
+        Some(o) => {
+            let o = o.strip_prefix("Raw").unwrap_or(o);
+            match o {
+                "Class" => "a request class".into(),
+                o => format!("`{o}`"),
+            }
+        }
+    }
+}
+
+/// Edit distance, for "did you mean" hints.
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let sub = prev[j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = sub.min(prev[j] + 1).min(cur[j - 1] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn did_you_mean(found: &str, names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| (distance(found, n), *n))
+        .filter(|(d, n)| *d <= 2.max(n.len() / 3))
+        .min()
+        .map(|(_, n)| format!(" (did you mean `{n}`?)"))
+        .unwrap_or_default()
+}
+
+fn char_at(text: &str, p: Pos) -> Option<(char, Option<char>, Option<char>)> {
+    let line = text.lines().nth(p.line.checked_sub(1)?)?;
+    let chars: Vec<char> = line.chars().collect();
+    let i = p.col.checked_sub(1)?;
+    Some((
+        *chars.get(i)?,
+        chars.get(i + 1).copied(),
+        i.checked_sub(1).and_then(|j| chars.get(j).copied()),
+    ))
+}
+
+fn ron_diagnostic(e: &ron::error::SpannedError, text: &str) -> Diagnostic {
+    use ron::error::Error as E;
+    // ron's spans are 1-based; an error at the very end of input may point one past the text.
+    let conv = |p: &ron::error::Position| Pos {
+        line: p.line.max(1),
+        col: p.col.max(1),
+    };
+    let mut span = Span {
+        start: SpanMap::skip_trivia_from(text, conv(&e.span.start)),
+        end: conv(&e.span.end),
+    };
+    if span.end < span.start {
+        span.end = span.start;
+    }
+    let first = SpanMap::skip_trivia_from(text, Pos { line: 1, col: 1 });
+    let looks_like_json = matches!(char_at(text, first), Some(('{', ..)) | Some(('[', ..)));
+    let (message, expected): (String, Option<String>) = match &e.code {
+        E::NoSuchStructField {
+            expected,
+            found,
+            outer,
+        } => (
+            format!(
+                "unknown field `{found}` in {}{}",
+                user_struct(outer),
+                did_you_mean(found, expected)
+            ),
+            Some(one_of(expected)),
+        ),
+        E::NoSuchEnumVariant {
+            expected,
+            found,
+            outer,
+        } => (
+            format!(
+                "unknown {} `{found}`{}",
+                user_term(outer),
+                did_you_mean(found, expected)
+            ),
+            Some(one_of(expected)),
+        ),
+        E::MissingStructField { field, outer } => (
+            format!(
+                "{} is missing the required field `{field}`",
+                user_struct(outer)
+            ),
+            Some(format!(
+                "a field `{field}: …` before the closing parenthesis"
+            )),
+        ),
+        E::DuplicateStructField { field, outer } => (
+            format!(
+                "the field `{field}` is given twice in {}",
+                user_struct(outer)
+            ),
+            Some("each field once".into()),
+        ),
+        E::IntegerOutOfBounds | E::ExpectedInteger => {
+            // A negative whole number: point at its sign too.
+            if let Some(('-', ..)) | Some((_, _, Some('-'))) = char_at(text, span.start)
+                && let Some((_, _, Some('-'))) = char_at(text, span.start)
+            {
+                span.start.col -= 1;
+            }
+            (
+                "this must be a whole number that is not negative".into(),
+                Some("a whole number such as 4 (no sign, no decimal point)".into()),
+            )
+        }
+        E::ExpectedComma => match char_at(text, span.start) {
+            Some(('.', Some(d), Some(p))) if d.is_ascii_digit() && p.is_ascii_digit() => (
+                "this field takes a whole number, not a decimal".into(),
+                Some("a whole number such as 4".into()),
+            ),
+            _ => (
+                "a `,` is missing between two items (or a bracket is not closed)".into(),
+                Some("`,` after the previous value".into()),
+            ),
+        },
+        E::ExpectedFloat => (
+            "this must be a number".into(),
+            Some("a number such as 20.0".into()),
+        ),
+        E::ExpectedString | E::ExpectedStringEnd => (
+            "this must be a string".into(),
+            Some("text in double quotes, such as \"app\"".into()),
+        ),
+        E::ExpectedNamedStructLike(name)
+        | E::ExpectedDifferentStructName { expected: name, .. } => (
+            format!("expected `{name}(` here"),
+            Some(if looks_like_json {
+                format!(
+                    "a RON model starting with `{name}(`; this file looks like JSON, but archsim models are RON"
+                )
+            } else {
+                format!("`{name}(…)`")
+            }),
+        ),
+        E::ExpectedStructLikeEnd | E::ExpectedArrayEnd | E::ExpectedMapEnd => (
+            format!("{} (a bracket is not closed, or a `,` is missing)", e.code),
+            Some("the closing bracket or a `,`".into()),
+        ),
+        E::ExpectedMapColon => (
+            "a `:` is missing between a name and its value".into(),
+            Some("`\"name\": value`".into()),
+        ),
+        E::UnexpectedChar(c) => (
+            format!("unexpected character `{c}`"),
+            Some("a value, a `,` or a closing bracket".into()),
+        ),
+        E::Eof => (
+            "the file ends in the middle of the model".into(),
+            Some("the rest of the model: are brackets or quotes unbalanced?".into()),
+        ),
+        E::TrailingCharacters => (
+            "there is text after the end of the model".into(),
+            Some("nothing after the model's closing `)`".into()),
+        ),
+        other => (other.to_string(), None),
+    };
+    Diagnostic {
+        span,
+        message,
+        expected,
+    }
 }
 
 /// Collects diagnostics while building the typed model.
@@ -142,6 +322,10 @@ struct Checker<'a> {
     errors: Vec<Diagnostic>,
     names: HashMap<&'a str, (CompId, &'a RawComponent)>,
     classes: Vec<String>,
+    /// Whether the workload declared `classes` (per-class handlers need them).
+    has_classes: bool,
+    /// Some reference did not resolve, so the graph cannot be built.
+    unresolved: bool,
 }
 
 impl<'a> Checker<'a> {
@@ -303,6 +487,7 @@ impl<'a> Checker<'a> {
     ) -> CompId {
         match self.names.get(name) {
             None => {
+                self.unresolved = true;
                 let mut known: Vec<&str> = self.names.keys().copied().collect();
                 known.sort_unstable();
                 self.error(
@@ -397,6 +582,61 @@ impl<'a> Checker<'a> {
     }
 }
 
+fn wl_has_classes(raw: &RawModel) -> bool {
+    raw.workload.classes.is_some()
+}
+
+fn check_classes(ck: &mut Checker, wp: &Path, list: &[RawClass]) -> Vec<Class> {
+    let entry_ok = |c: &RawComponent| !matches!(c, RawComponent::Queue { .. });
+    let entry_desc = "a Server, LoadBalancer, Cache or Database";
+    if list.is_empty() {
+        ck.error(
+            &wp.join("classes"),
+            "the list of classes is empty",
+            "at least one class",
+        );
+    }
+    let mut out = Vec::new();
+    for (i, c) in list.iter().enumerate() {
+        let cp = wp.join("classes").join(i);
+        if out.iter().any(|o: &Class| o.name == c.name) {
+            ck.error(
+                &cp.join("name"),
+                format!("class `{}` is defined twice", c.name),
+                "unique class names",
+            );
+        }
+        let weight = ck.positive(&cp.join("weight"), "the class weight", c.weight);
+        let entry = ck.reference(&cp.join("entry"), &c.entry, "entry", entry_ok, entry_desc);
+        let keys = c.keys.as_ref().map(|k| match k {
+            RawKeys::Zipf { n, s } => {
+                if *n == 0 {
+                    ck.error(&cp.join("keys").join("n"), "a key space of 0 keys", "n ≥ 1");
+                }
+                ck.non_negative(&cp.join("keys").join("s"), "the Zipf exponent", *s);
+                KeyLaw::Zipf { n: *n, s: *s }
+            }
+            RawKeys::Uniform { n } => {
+                if *n == 0 {
+                    ck.error(&cp.join("keys").join("n"), "a key space of 0 keys", "n ≥ 1");
+                }
+                KeyLaw::Uniform { n: *n }
+            }
+        });
+        out.push(Class {
+            name: c.name.clone(),
+            weight,
+            entry,
+            op: match c.op {
+                Some(RawOp::Write) => Op::Write,
+                _ => Op::Read,
+            },
+            keys,
+        });
+    }
+    out
+}
+
 fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
     let root = Path::root();
     let mut ck = Checker {
@@ -404,6 +644,8 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
         errors: Vec::new(),
         names: HashMap::new(),
         classes: Vec::new(),
+        has_classes: wl_has_classes(raw),
+        unresolved: false,
     };
     for (path, span) in &spans.duplicate_keys {
         ck.errors.push(Diagnostic {
@@ -475,55 +717,7 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
                 keys: None,
             }]
         }
-        (None, Some(list)) => {
-            if list.is_empty() {
-                ck.error(
-                    &wp.join("classes"),
-                    "the list of classes is empty",
-                    "at least one class",
-                );
-            }
-            let mut out = Vec::new();
-            for (i, c) in list.iter().enumerate() {
-                let cp = wp.join("classes").join(i);
-                if out.iter().any(|o: &Class| o.name == c.name) {
-                    ck.error(
-                        &cp.join("name"),
-                        format!("class `{}` is defined twice", c.name),
-                        "unique class names",
-                    );
-                }
-                let weight = ck.positive(&cp.join("weight"), "the class weight", c.weight);
-                let entry =
-                    ck.reference(&cp.join("entry"), &c.entry, "entry", entry_ok, entry_desc);
-                let keys = c.keys.as_ref().map(|k| match k {
-                    RawKeys::Zipf { n, s } => {
-                        if *n == 0 {
-                            ck.error(&cp.join("keys").join("n"), "a key space of 0 keys", "n ≥ 1");
-                        }
-                        ck.non_negative(&cp.join("keys").join("s"), "the Zipf exponent", *s);
-                        KeyLaw::Zipf { n: *n, s: *s }
-                    }
-                    RawKeys::Uniform { n } => {
-                        if *n == 0 {
-                            ck.error(&cp.join("keys").join("n"), "a key space of 0 keys", "n ≥ 1");
-                        }
-                        KeyLaw::Uniform { n: *n }
-                    }
-                });
-                out.push(Class {
-                    name: c.name.clone(),
-                    weight,
-                    entry,
-                    op: match c.op {
-                        Some(RawOp::Write) => Op::Write,
-                        _ => Op::Read,
-                    },
-                    keys,
-                });
-            }
-            out
-        }
+        (None, Some(list)) => check_classes(&mut ck, &wp, list),
     };
     ck.classes = classes.iter().map(|c| c.name.clone()).collect();
     let profile = match &wl.profile {
@@ -615,7 +809,9 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
                 mode,
             } => {
                 let mut class_handlers = vec![None; ck.classes.len()];
-                if let Some(map) = handlers {
+                if handlers.is_some() && !ck.has_classes {
+                    ck.error_at_key(&cp.join("handlers"), "per-class `handlers` need request classes, but the workload has none", "a workload with `classes: [(name: …, weight: …, entry: …), …]`, or only `handler`");
+                } else if let Some(map) = handlers {
                     for (class, steps) in map {
                         let hp = cp.join("handlers").join(class);
                         match ck.classes.iter().position(|c| c == class) {
@@ -785,6 +981,18 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
                 "warmup_s < duration_s: the run's duration includes its warm-up",
             );
         }
+        if let (None, Some(w)) = (s.duration_s, s.warmup_s)
+            && w >= crate::runner::DEFAULT_DURATION_S
+        {
+            ck.error(
+                &sp.join("warmup_s"),
+                format!(
+                    "the warm-up ({w} s) is not shorter than the default run of {} s",
+                    crate::runner::DEFAULT_DURATION_S
+                ),
+                "warmup_s below the run's duration: set duration_s too",
+            );
+        }
         sim.seed = s.seed;
         sim.replications = s
             .replications
@@ -808,7 +1016,7 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
     };
 
     // Cycles can only be looked for once every reference resolved.
-    if ck.errors.is_empty()
+    if !ck.unresolved
         && let Some(cycle) = graph::sync_cycle(&model)
     {
         let names: Vec<&str> = cycle
