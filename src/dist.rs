@@ -7,15 +7,64 @@ use rand_distr::{Distribution, Exp1, Gamma as GammaD, Open01, StandardNormal};
 /// A validated distribution of durations. Parameters are in milliseconds, as in model files.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dist {
-    Exp { mean_ms: f64 },
-    Const { ms: f64 },
-    Uniform { min_ms: f64, max_ms: f64 },
-    Erlang { k: u32, mean_ms: f64 },
-    LogNormal { median_ms: f64, p99_ms: f64 },
-    Gamma { shape: f64, mean_ms: f64 },
-    Weibull { shape: f64, mean_ms: f64 },
-    Pareto { min_ms: f64, alpha: f64 },
-    Empirical { samples_ms: Vec<f64> },
+    Exp {
+        mean_ms: f64,
+    },
+    Const {
+        ms: f64,
+    },
+    Uniform {
+        min_ms: f64,
+        max_ms: f64,
+    },
+    Erlang {
+        k: u32,
+        mean_ms: f64,
+    },
+    LogNormal {
+        median_ms: f64,
+        p99_ms: f64,
+    },
+    Gamma {
+        shape: f64,
+        mean_ms: f64,
+    },
+    Weibull {
+        shape: f64,
+        mean_ms: f64,
+    },
+    Pareto {
+        min_ms: f64,
+        alpha: f64,
+    },
+    Empirical {
+        samples_ms: Vec<f64>,
+    },
+    /// Exp(base_ms) plus a fixed cost: `per_level_ms · log2(rows)` with an index, `rows · per_row_ns`
+    /// without.
+    Query {
+        rows: u64,
+        indexed: bool,
+        base_ms: f64,
+        per_row_ns: f64,
+        per_level_ms: f64,
+    },
+}
+
+/// Defaults of `Query`: a millisecond of fixed work, 20 µs per B-tree level, 100 ns per scanned row.
+pub const QUERY_BASE_MS: f64 = 1.0;
+pub const QUERY_PER_LEVEL_MS: f64 = 0.02;
+pub const QUERY_PER_ROW_NS: f64 = 100.0;
+
+impl Dist {
+    /// The deterministic part of a `Query`, in ms.
+    fn query_fixed_ms(rows: u64, indexed: bool, per_row_ns: f64, per_level_ms: f64) -> f64 {
+        if indexed {
+            per_level_ms * (rows.max(2) as f64).log2().ceil()
+        } else {
+            rows as f64 * per_row_ns / 1e6
+        }
+    }
 }
 
 /// The standard normal quantile at 0.99, used to turn a (median, p99) pair into a log-normal sigma.
@@ -38,6 +87,13 @@ impl Dist {
             Dist::Empirical { samples_ms } => {
                 samples_ms.iter().sum::<f64>() / samples_ms.len() as f64
             }
+            Dist::Query {
+                rows,
+                indexed,
+                base_ms,
+                per_row_ns,
+                per_level_ms,
+            } => base_ms + Dist::query_fixed_ms(*rows, *indexed, *per_row_ns, *per_level_ms),
         }
     }
 
@@ -70,6 +126,16 @@ impl Dist {
             }
             Dist::Empirical { samples_ms } => {
                 samples_ms.iter().map(|x| x * x).sum::<f64>() / samples_ms.len() as f64
+            }
+            Dist::Query {
+                rows,
+                indexed,
+                base_ms,
+                per_row_ns,
+                per_level_ms,
+            } => {
+                let c = Dist::query_fixed_ms(*rows, *indexed, *per_row_ns, *per_level_ms);
+                2.0 * base_ms * base_ms + 2.0 * base_ms * c + c * c
             }
         }
     }
@@ -109,6 +175,19 @@ impl Dist {
             Dist::Empirical { samples_ms } => Dist::Empirical {
                 samples_ms: samples_ms.iter().map(|x| x * f).collect(),
             },
+            Dist::Query {
+                rows,
+                indexed,
+                base_ms,
+                per_row_ns,
+                per_level_ms,
+            } => Dist::Query {
+                rows: *rows,
+                indexed: *indexed,
+                base_ms: base_ms * f,
+                per_row_ns: per_row_ns * f,
+                per_level_ms: per_level_ms * f,
+            },
         }
     }
 
@@ -128,6 +207,11 @@ impl Dist {
             }
             Dist::Pareto { min_ms, alpha } => format!("Pareto(min {min_ms} ms, alpha {alpha})"),
             Dist::Empirical { samples_ms } => format!("Empirical({} samples)", samples_ms.len()),
+            Dist::Query { rows, indexed, .. } => format!(
+                "Query({rows} rows, {}; mean {:.3} ms)",
+                if *indexed { "indexed" } else { "full scan" },
+                self.mean_ms()
+            ),
         }
     }
 }
@@ -147,6 +231,7 @@ pub enum Sampler {
     Weibull { scale: f64, inv_shape: f64 },
     Pareto { min: f64, inv_alpha: f64 },
     Empirical { ns: Vec<u64> },
+    ExpPlus { mean: f64, fixed: f64 },
 }
 
 impl Sampler {
@@ -189,6 +274,17 @@ impl Sampler {
                     .map(|x| (x * NS_PER_MS).round() as u64)
                     .collect(),
             },
+            Dist::Query {
+                rows,
+                indexed,
+                base_ms,
+                per_row_ns,
+                per_level_ms,
+            } => Sampler::ExpPlus {
+                mean: base_ms * NS_PER_MS,
+                fixed: Dist::query_fixed_ms(*rows, *indexed, *per_row_ns, *per_level_ms)
+                    * NS_PER_MS,
+            },
         }
     }
 
@@ -229,6 +325,10 @@ impl Sampler {
             Sampler::Empirical { ns } => {
                 let i = (rng.next_u64() % ns.len() as u64) as usize;
                 return ns[i];
+            }
+            Sampler::ExpPlus { mean, fixed } => {
+                let e: f64 = Exp1.sample(rng);
+                e * mean + fixed
             }
         };
         // Durations beyond ~292 years saturate rather than wrap.
@@ -277,6 +377,13 @@ mod tests {
             },
             Dist::Empirical {
                 samples_ms: vec![1.0, 2.0, 6.0],
+            },
+            Dist::Query {
+                rows: 100_000,
+                indexed: false,
+                base_ms: 1.0,
+                per_row_ns: 50.0,
+                per_level_ms: 0.02,
             },
         ];
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);

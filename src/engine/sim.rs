@@ -53,7 +53,17 @@ enum Ev {
     Arrival,
     Think(u32),
     WorkDone(u32),
-    Timeout { req: u32, generation: u32 },
+    Timeout {
+        req: u32,
+        generation: u32,
+    },
+    /// A pooled call gave up waiting for a connection.
+    PoolTimeout {
+        frame: u32,
+        generation: u32,
+    },
+    /// An unpooled call finished setting up its connection.
+    ConnectDone(u32),
     WarmupEnd,
 }
 
@@ -98,6 +108,42 @@ struct Frame {
     arrived: Time,
     wait_since: Time,
     waited: Time,
+    generation: u32,
+    /// The pool state whose connection this frame holds (for its current call), or NONE.
+    pool: u32,
+    /// The pool state this frame is queued on for a connection, or NONE.
+    pool_wait: u32,
+    /// This visit came over a pooled connection (no setup time).
+    pooled: bool,
+}
+
+/// A caller-side connection pool definition on one component.
+struct PoolDef {
+    target: u32,
+    /// Index of instance 0's state in `Sim::pools`; instance i uses `first_state + i`.
+    first_state: u32,
+    timeout: Option<Time>,
+}
+
+/// One instance's pool: free connections and the frames waiting for one.
+#[derive(Debug, Clone)]
+pub struct PoolState {
+    pub size: u32,
+    pub available: u32,
+    waiters: VecDeque<u32>,
+    last: Time,
+    pub in_use_area: u128,
+    pub acquired: u64,
+    pub waited: u64,
+    pub wait_sum: u128,
+    pub timeouts: u64,
+}
+
+impl PoolState {
+    fn advance_clock(&mut self, now: Time) {
+        self.in_use_area += (now - self.last) as u128 * (self.size - self.available) as u128;
+        self.last = now;
+    }
 }
 
 struct Comp {
@@ -116,6 +162,9 @@ struct Comp {
     task_latency: Option<LatencyHistogram>,
     tasks_enqueued: u64,
     tasks_dropped: u64,
+    pools: Vec<PoolDef>,
+    /// Connection setup for calls that do not come through a pool (databases).
+    connect: Option<Sampler>,
 }
 
 /// A class as the engine needs it.
@@ -177,6 +226,8 @@ pub struct CompStats {
     pub backlog: u64,
     /// Frames present at the end of the run, over all instances.
     pub present_at_end: u64,
+    /// Caller-side pools: (target name, the pool states summed over instances).
+    pub pools: Vec<(String, PoolState)>,
 }
 
 pub struct Sim<'m> {
@@ -191,6 +242,7 @@ pub struct Sim<'m> {
     comps: Vec<Comp>,
     stations: Vec<Station>,
     station_comp: Vec<u32>,
+    pools: Vec<PoolState>,
     requests: Vec<Request>,
     free_requests: Vec<u32>,
     frames: Vec<Frame>,
@@ -214,6 +266,7 @@ impl<'m> Sim<'m> {
         let prog = Program::compile(model, &|c| speed.get(c).copied().unwrap_or(1.0));
         let mut stations = Vec::new();
         let mut station_comp = Vec::new();
+        let mut pools = Vec::new();
         let mut comps = Vec::new();
         for (id, c) in model.components.iter().enumerate() {
             let first = stations.len() as u32;
@@ -266,6 +319,38 @@ impl<'m> Sim<'m> {
                 task_latency: matches!(c.kind, Kind::Queue(_)).then(LatencyHistogram::default),
                 tasks_enqueued: 0,
                 tasks_dropped: 0,
+                pools: match &c.kind {
+                    Kind::Server(s) => s
+                        .pools
+                        .iter()
+                        .map(|(target, p)| {
+                            let first = pools.len() as u32;
+                            for _ in 0..n {
+                                pools.push(PoolState {
+                                    size: p.size,
+                                    available: p.size,
+                                    waiters: VecDeque::new(),
+                                    last: 0,
+                                    in_use_area: 0,
+                                    acquired: 0,
+                                    waited: 0,
+                                    wait_sum: 0,
+                                    timeouts: 0,
+                                });
+                            }
+                            PoolDef {
+                                target: *target as u32,
+                                first_state: first,
+                                timeout: p.acquire_timeout_ms.map(time::from_ms),
+                            }
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                },
+                connect: match &c.kind {
+                    Kind::Database(d) => d.connect.as_ref().map(Sampler::new),
+                    _ => None,
+                },
             });
         }
         // Balancers need every component's stations laid out first.
@@ -346,6 +431,7 @@ impl<'m> Sim<'m> {
             comps,
             stations,
             station_comp,
+            pools,
             requests: Vec::new(),
             free_requests: Vec::new(),
             frames: Vec::new(),
@@ -430,6 +516,19 @@ impl<'m> Sim<'m> {
                     }
                 }
             }
+            Ev::PoolTimeout { frame, generation } => {
+                let fr = self.frames[frame as usize];
+                if fr.generation == generation && fr.pool_wait != NONE {
+                    let ps = &mut self.pools[fr.pool_wait as usize];
+                    if let Some(i) = ps.waiters.iter().position(|&w| w == frame) {
+                        ps.waiters.remove(i);
+                        ps.timeouts += 1;
+                        self.frames[frame as usize].pool_wait = NONE;
+                        self.ready.push_back(Ready::Fail(frame, Outcome::Failed));
+                    }
+                }
+            }
+            Ev::ConnectDone(f) => self.admit(f),
             Ev::WarmupEnd => self.reset_measurements(),
         }
     }
@@ -507,7 +606,7 @@ impl<'m> Sim<'m> {
             );
         }
         let entry = self.classes[class].entry;
-        self.call(entry, req, PARENT_CLIENT);
+        self.call(entry, req, PARENT_CLIENT, false);
     }
 
     fn alloc_request(&mut self, mut r: Request) -> u32 {
@@ -531,9 +630,10 @@ impl<'m> Sim<'m> {
         self.free_requests.push(i);
     }
 
-    fn alloc_frame(&mut self, f: Frame) -> u32 {
+    fn alloc_frame(&mut self, mut f: Frame) -> u32 {
         match self.free_frames.pop() {
             Some(i) => {
+                f.generation = self.frames[i as usize].generation.wrapping_add(1);
                 self.frames[i as usize] = f;
                 i
             }
@@ -575,7 +675,7 @@ impl<'m> Sim<'m> {
     }
 
     /// Starts a visit of request `req` to component `target` on behalf of frame `parent`.
-    fn call(&mut self, target: u32, req: u32, parent: u32) {
+    fn call(&mut self, target: u32, req: u32, parent: u32, pooled: bool) {
         let station = self.route(target, req);
         let comp = self.station_comp[station as usize];
         let class = self.requests[req as usize].class as usize;
@@ -595,6 +695,10 @@ impl<'m> Sim<'m> {
             arrived: self.now,
             wait_since: self.now,
             waited: 0,
+            generation: 0,
+            pool: NONE,
+            pool_wait: NONE,
+            pooled,
         });
         self.arrive(f);
     }
@@ -630,6 +734,27 @@ impl<'m> Sim<'m> {
                 rep.stale_reads += 1;
             }
         }
+        let Comp { connect, rng, .. } = c;
+        if let Some(setup) = connect
+            && !self.frames[f as usize].pooled
+        {
+            // A fresh connection: handshake and authentication before the query can queue.
+            let d = setup.sample(rng);
+            self.events
+                .schedule(now.saturating_add(d), Ev::ConnectDone(f));
+            return;
+        }
+        self.admit(f);
+    }
+
+    /// Past the door: take a worker, wait for one, or (Async) go straight to the handler.
+    fn admit(&mut self, f: u32) {
+        let Frame { station, comp, .. } = self.frames[f as usize];
+        let now = self.now;
+        let c = &self.comps[comp as usize];
+        let st = &mut self.stations[station as usize];
+        st.advance_clock(now);
+        self.frames[f as usize].wait_since = now;
         if c.asynchronous {
             // Workers are taken step by step, at each Work.
             self.ready.push_back(Ready::Advance(f));
@@ -715,11 +840,44 @@ impl<'m> Sim<'m> {
                     return;
                 }
                 Instr::Call { target } => {
+                    let pooled = match self.comps[c].pools.iter().find(|p| p.target == target) {
+                        None => false,
+                        Some(_) if fr.pool != NONE => true,
+                        Some(def) => {
+                            let idx = def.first_state + (fr.station - self.comps[c].first_station);
+                            let timeout = def.timeout;
+                            let ps = &mut self.pools[idx as usize];
+                            ps.advance_clock(self.now);
+                            if ps.available > 0 {
+                                ps.available -= 1;
+                                ps.acquired += 1;
+                                self.frames[f as usize].pool = idx;
+                                true
+                            } else {
+                                // Wait for a connection; the pc stays on this Call.
+                                ps.waiters.push_back(f);
+                                let fm = &mut self.frames[f as usize];
+                                fm.pool_wait = idx;
+                                fm.wait_since = self.now;
+                                if let Some(t) = timeout {
+                                    let generation = fm.generation;
+                                    self.events.schedule(
+                                        self.now.saturating_add(t),
+                                        Ev::PoolTimeout {
+                                            frame: f,
+                                            generation,
+                                        },
+                                    );
+                                }
+                                return;
+                            }
+                        }
+                    };
                     let fr = &mut self.frames[f as usize];
                     fr.pc += 1;
                     fr.pending = 1;
                     let req = fr.req;
-                    self.call(target, req, f);
+                    self.call(target, req, f, pooled);
                     return;
                 }
                 Instr::Maybe { p, skip_to } => {
@@ -746,6 +904,8 @@ impl<'m> Sim<'m> {
                             arrived: self.now,
                             wait_since: self.now,
                             waited: 0,
+                            pool: NONE,
+                            pool_wait: NONE,
                             ..fr
                         });
                         self.ready.push_back(Ready::Advance(child));
@@ -847,7 +1007,7 @@ impl<'m> Sim<'m> {
             owner: queue,
             ..p
         });
-        self.call(queue, req, PARENT_TASK);
+        self.call(queue, req, PARENT_TASK, false);
     }
 
     /// Frame `f` is done (successfully or not): leave its station and answer its parent.
@@ -887,6 +1047,11 @@ impl<'m> Sim<'m> {
             PARENT_CLIENT => self.client_done(req, why),
             PARENT_TASK => self.task_done(req, why),
             p => {
+                let held = self.frames[p as usize].pool;
+                if held != NONE {
+                    self.frames[p as usize].pool = NONE;
+                    self.release_connection(held);
+                }
                 let pf = &mut self.frames[p as usize];
                 pf.pending -= 1;
                 pf.error = pf.error.max(why);
@@ -898,6 +1063,25 @@ impl<'m> Sim<'m> {
                     }
                 }
             }
+        }
+    }
+
+    /// A pooled call returned: hand its connection to the oldest waiter, or back to the pool.
+    fn release_connection(&mut self, idx: u32) {
+        let now = self.now;
+        let ps = &mut self.pools[idx as usize];
+        ps.advance_clock(now);
+        match ps.waiters.pop_front() {
+            Some(g) => {
+                ps.acquired += 1;
+                ps.waited += 1;
+                let fr = &mut self.frames[g as usize];
+                ps.wait_sum += (now - fr.wait_since) as u128;
+                fr.pool_wait = NONE;
+                fr.pool = idx;
+                self.ready.push_back(Ready::Advance(g));
+            }
+            None => ps.available += 1,
         }
     }
 
@@ -944,6 +1128,14 @@ impl<'m> Sim<'m> {
         for st in &mut self.stations {
             st.reset_stats(self.now);
         }
+        for ps in &mut self.pools {
+            ps.advance_clock(self.now);
+            ps.in_use_area = 0;
+            ps.acquired = 0;
+            ps.waited = 0;
+            ps.wait_sum = 0;
+            ps.timeouts = 0;
+        }
         for c in &mut self.comps {
             c.routed = 0;
             c.tasks_enqueued = 0;
@@ -962,6 +1154,9 @@ impl<'m> Sim<'m> {
         let now = self.now;
         for st in &mut self.stations {
             st.advance_clock(now);
+        }
+        for ps in &mut self.pools {
+            ps.advance_clock(now);
         }
         // Counted independently of the outcome counters, so conservation is a real check.
         self.out.in_flight = self
@@ -1009,6 +1204,24 @@ impl<'m> Sim<'m> {
                 tasks_dropped: rt.tasks_dropped,
                 backlog,
                 present_at_end: present,
+                pools: rt
+                    .pools
+                    .iter()
+                    .map(|def| {
+                        let mut sum = self.pools[def.first_state as usize].clone();
+                        for i in 1..rt.stations {
+                            let x = &self.pools[(def.first_state + i) as usize];
+                            sum.size += x.size;
+                            sum.in_use_area += x.in_use_area;
+                            sum.acquired += x.acquired;
+                            sum.waited += x.waited;
+                            sum.wait_sum += x.wait_sum;
+                            sum.timeouts += x.timeouts;
+                        }
+                        sum.waiters.clear();
+                        (self.model.components[def.target as usize].name.clone(), sum)
+                    })
+                    .collect(),
             });
         }
         self.out

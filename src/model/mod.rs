@@ -215,6 +215,14 @@ pub struct Server {
     pub class_handlers: Vec<Option<Vec<Step>>>,
     pub queue_capacity: Option<u32>,
     pub mode: Mode,
+    /// Connection pools per instance, by target component.
+    pub pools: Vec<(CompId, Pool)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pool {
+    pub size: u32,
+    pub acquire_timeout_ms: Option<f64>,
 }
 
 impl Server {
@@ -258,6 +266,7 @@ pub struct Database {
     pub replicas: u32,
     pub replication_lag: Option<Dist>,
     pub max_connections: Option<u32>,
+    pub connect: Option<Dist>,
 }
 
 #[derive(Debug, Clone)]

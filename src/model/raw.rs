@@ -108,6 +108,9 @@ pub enum RawComponent {
         queue_capacity: Option<u32>,
         #[serde(default)]
         mode: Option<RawMode>,
+        /// Connection pools of each instance, by the component they connect to.
+        #[serde(default)]
+        pools: Option<BTreeMap<String, RawPool>>,
     },
     LoadBalancer {
         targets: Vec<String>,
@@ -138,6 +141,10 @@ pub enum RawComponent {
         replication_lag: Option<RawDist>,
         #[serde(default)]
         max_connections: Option<u32>,
+        /// Connection setup (handshake and authentication) paid by every call that does not come
+        /// through a pool; the connection counts against `max_connections` meanwhile.
+        #[serde(default)]
+        connect: Option<RawDist>,
     },
     Queue {
         workers: u32,
@@ -157,6 +164,14 @@ impl RawComponent {
             RawComponent::Queue { .. } => "Queue",
         }
     }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename = "Pool")]
+pub struct RawPool {
+    pub size: u32,
+    #[serde(default)]
+    pub acquire_timeout_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -220,6 +235,19 @@ pub enum RawDist {
     /// Equally likely observed values.
     Empirical {
         samples_ms: Vec<f64>,
+    },
+    /// A query over a table of `rows` rows: an exponential base time (parsing, planning, I/O)
+    /// plus, with an index, a B-tree descent of `per_level_ms` per level (log2 of the rows) or,
+    /// without one, a full scan of `per_row_ns` per row.
+    Query {
+        rows: u64,
+        indexed: bool,
+        #[serde(default)]
+        base_ms: Option<f64>,
+        #[serde(default)]
+        per_row_ns: Option<f64>,
+        #[serde(default)]
+        per_level_ms: Option<f64>,
     },
 }
 

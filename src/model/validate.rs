@@ -458,6 +458,36 @@ impl<'a> Checker<'a> {
                     alpha: *alpha,
                 }
             }
+            RawDist::Query {
+                rows,
+                indexed,
+                base_ms,
+                per_row_ns,
+                per_level_ms,
+            } => {
+                if *rows == 0 {
+                    self.error(&path.join("rows"), "a table of 0 rows", "rows ≥ 1");
+                }
+                Dist::Query {
+                    rows: *rows,
+                    indexed: *indexed,
+                    base_ms: self.positive(
+                        &path.join("base_ms"),
+                        "the base time",
+                        base_ms.unwrap_or(crate::dist::QUERY_BASE_MS),
+                    ),
+                    per_row_ns: self.non_negative(
+                        &path.join("per_row_ns"),
+                        "the per-row cost",
+                        per_row_ns.unwrap_or(crate::dist::QUERY_PER_ROW_NS),
+                    ),
+                    per_level_ms: self.non_negative(
+                        &path.join("per_level_ms"),
+                        "the per-level cost",
+                        per_level_ms.unwrap_or(crate::dist::QUERY_PER_LEVEL_MS),
+                    ),
+                }
+            }
             RawDist::Empirical { samples_ms } => {
                 if samples_ms.is_empty() {
                     self.error(
@@ -508,6 +538,23 @@ impl<'a> Checker<'a> {
                 id
             }
         }
+    }
+
+    /// Like `reference`, but the name is a map key (so errors point at the key).
+    fn reference_at_key(
+        &mut self,
+        path: &Path,
+        name: &str,
+        role: &str,
+        accept: fn(&RawComponent) -> bool,
+        accept_desc: &str,
+    ) -> CompId {
+        let before = self.errors.len();
+        let id = self.reference(path, name, role, accept, accept_desc);
+        for d in &mut self.errors[before..] {
+            d.span = self.spans.key(path);
+        }
+        id
     }
 
     fn steps(&mut self, path: &Path, steps: &[RawStep], owner: &str) -> Vec<Step> {
@@ -807,7 +854,30 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
                 handlers,
                 queue_capacity,
                 mode,
+                pools,
             } => {
+                let mut pool_list = Vec::new();
+                for (target, pool) in pools.iter().flatten() {
+                    let pp = cp.join("pools").join(target);
+                    let id = ck.reference_at_key(
+                        &pp,
+                        target,
+                        "pool target",
+                        |c| matches!(c, RawComponent::Database { .. }),
+                        "a Database (connection pools hold database connections)",
+                    );
+                    let size = ck.at_least_one(&pp.join("size"), "the pool size", pool.size);
+                    let timeout = pool.acquire_timeout_ms.map(|t| {
+                        ck.positive(&pp.join("acquire_timeout_ms"), "the acquire timeout", t)
+                    });
+                    pool_list.push((
+                        id,
+                        Pool {
+                            size,
+                            acquire_timeout_ms: timeout,
+                        },
+                    ));
+                }
                 let mut class_handlers = vec![None; ck.classes.len()];
                 if handlers.is_some() && !ck.has_classes {
                     ck.error_at_key(&cp.join("handlers"), "per-class `handlers` need request classes, but the workload has none", "a workload with `classes: [(name: …, weight: …, entry: …), …]`, or only `handler`");
@@ -841,6 +911,7 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
                         Some(RawMode::Async) => Mode::Async,
                         _ => Mode::Blocking,
                     },
+                    pools: pool_list,
                 })
             }
             RawComponent::LoadBalancer { targets, policy } => {
@@ -924,6 +995,7 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
                 replicas,
                 replication_lag,
                 max_connections,
+                connect,
             } => {
                 let replicas = replicas.unwrap_or(0);
                 if replication_lag.is_some() && replicas == 0 {
@@ -944,6 +1016,7 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
                     max_connections: max_connections.map(|m| {
                         ck.at_least_one(&cp.join("max_connections"), "max_connections", m)
                     }),
+                    connect: connect.as_ref().map(|d| ck.dist(&cp.join("connect"), d)),
                 })
             }
             RawComponent::Queue {

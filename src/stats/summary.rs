@@ -64,6 +64,10 @@ pub mod pairs {
 }
 
 impl<T> Ordered<T> {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn get(&self, key: &str) -> Option<&T> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
@@ -162,6 +166,23 @@ pub struct ComponentSummary {
     pub backlog: Option<Count>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tasks_dropped: Option<Count>,
+    /// Connection pools of this component, by the database they connect to.
+    #[serde(default, skip_serializing_if = "Ordered::is_empty")]
+    pub pools: Ordered<PoolSummary>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct PoolSummary {
+    /// Connections per instance.
+    pub size: u32,
+    /// Time-average fraction of connections in use.
+    pub utilization: f64,
+    /// Mean wait for a connection over all calls (0 for calls that found one free).
+    pub mean_wait_ms: f64,
+    /// Fraction of calls that had to wait.
+    pub wait_fraction: f64,
+    /// Calls that gave up waiting (`acquire_timeout_ms`); they fail.
+    pub timeouts: Count,
 }
 
 /// The run's checks on itself. A failed conservation check is a bug in archsim.
@@ -335,6 +356,38 @@ fn component_summary(
         s.backlog = Some(Count(per(&|x, _| x.backlog as f64)));
         s.tasks_dropped = Some(Count(per(&|x, _| x.tasks_dropped as f64)));
         s.dropped = Count(per(&|x, _| x.tasks_dropped as f64));
+    }
+    if let crate::model::Kind::Server(sv) = &c.kind {
+        for (i, (target, pool)) in sv.pools.iter().enumerate() {
+            let pick = |x: &CompStats| x.pools[i].1.clone();
+            s.pools.0.push((
+                model.components[*target].name.clone(),
+                PoolSummary {
+                    size: pool.size,
+                    utilization: per(&|x, t| {
+                        let p = pick(x);
+                        p.in_use_area as f64 / (ns_t(t) * p.size as f64)
+                    }),
+                    mean_wait_ms: per(&|x, _| {
+                        let p = pick(x);
+                        if p.acquired == 0 {
+                            0.0
+                        } else {
+                            p.wait_sum as f64 / p.acquired as f64 / 1e6
+                        }
+                    }),
+                    wait_fraction: per(&|x, _| {
+                        let p = pick(x);
+                        if p.acquired == 0 {
+                            0.0
+                        } else {
+                            p.waited as f64 / p.acquired as f64
+                        }
+                    }),
+                    timeouts: Count(per(&|x, _| pick(x).timeouts as f64)),
+                },
+            ));
+        }
     }
     s
 }
