@@ -75,6 +75,8 @@ enum Ready {
 }
 
 const NONE: u32 = u32::MAX;
+/// The key of requests whose class has no key law.
+pub const NO_KEY: u64 = u64::MAX;
 const PARENT_CLIENT: u32 = u32::MAX;
 const PARENT_TASK: u32 = u32::MAX - 1;
 
@@ -162,6 +164,7 @@ struct Comp {
     task_latency: Option<LatencyHistogram>,
     tasks_enqueued: u64,
     tasks_dropped: u64,
+    tasks_failed: u64,
     pools: Vec<PoolDef>,
     /// Connection setup for calls that do not come through a pool (databases).
     connect: Option<Sampler>,
@@ -195,6 +198,10 @@ pub struct RunStats {
     pub shed: u64,
     /// Responses that came after their client had given up (wasted work).
     pub late_responses: u64,
+    /// Queue tasks turned away by the in-flight cap (counted in their queue's drops).
+    pub tasks_shed: u64,
+    /// Client requests still alive at the end, whether or not their client gave up.
+    pub live_at_end: u64,
     pub latency: LatencyHistogram,
     pub classes: Vec<ClassStats>,
     pub components: Vec<CompStats>,
@@ -222,6 +229,7 @@ pub struct CompStats {
     pub task_latency: Option<LatencyHistogram>,
     pub tasks_enqueued: u64,
     pub tasks_dropped: u64,
+    pub tasks_failed: u64,
     /// Tasks waiting at the end of the run (queues).
     pub backlog: u64,
     /// Frames present at the end of the run, over all instances.
@@ -319,6 +327,7 @@ impl<'m> Sim<'m> {
                 task_latency: matches!(c.kind, Kind::Queue(_)).then(LatencyHistogram::default),
                 tasks_enqueued: 0,
                 tasks_dropped: 0,
+                tasks_failed: 0,
                 pools: match &c.kind {
                     Kind::Server(s) => s
                         .pools
@@ -406,6 +415,8 @@ impl<'m> Sim<'m> {
             in_flight: 0,
             shed: 0,
             late_responses: 0,
+            tasks_shed: 0,
+            live_at_end: 0,
             latency: LatencyHistogram::default(),
             classes: model
                 .workload
@@ -568,7 +579,8 @@ impl<'m> Sim<'m> {
                 .unwrap_or(self.classes.len() - 1)
         };
         let key = match &self.classes[class].keys {
-            KeySampler::None => 0,
+            // One shared key, apart from every key a key law can draw.
+            KeySampler::None => NO_KEY,
             KeySampler::Uniform(n) => self.class_rng.random_range(0..*n),
             KeySampler::Zipf(z) => z.sample(&mut self.class_rng) as u64 - 1,
         };
@@ -995,7 +1007,9 @@ impl<'m> Sim<'m> {
         q.tasks_enqueued += 1;
         if self.live >= self.cfg.max_in_flight {
             q.tasks_dropped += 1;
-            self.out.shed += 1;
+            if measured {
+                self.out.tasks_shed += 1;
+            }
             return;
         }
         let req = self.alloc_request(Request {
@@ -1088,7 +1102,9 @@ impl<'m> Sim<'m> {
     fn client_done(&mut self, req: u32, why: Outcome) {
         let r = self.requests[req as usize];
         if r.timed_out {
-            self.out.late_responses += 1;
+            if r.measured {
+                self.out.late_responses += 1;
+            }
         } else {
             if r.measured {
                 match why {
@@ -1118,6 +1134,8 @@ impl<'m> Sim<'m> {
             {
                 h.record(self.now - r.arrival);
             }
+        } else if why == Outcome::Failed {
+            q.tasks_failed += 1;
         } else {
             q.tasks_dropped += 1;
         }
@@ -1140,6 +1158,7 @@ impl<'m> Sim<'m> {
             c.routed = 0;
             c.tasks_enqueued = 0;
             c.tasks_dropped = 0;
+            c.tasks_failed = 0;
             if let Some(cache) = &mut c.cache {
                 cache.counters = CacheCounters::default();
             }
@@ -1163,6 +1182,11 @@ impl<'m> Sim<'m> {
             .requests
             .iter()
             .filter(|r| r.live && r.measured && !r.is_task && !r.timed_out)
+            .count() as u64;
+        self.out.live_at_end = self
+            .requests
+            .iter()
+            .filter(|r| r.live && !r.is_task)
             .count() as u64;
         self.out.measured_s = time::to_s(now.saturating_sub(self.warmup));
         self.out.events = self.event_count;
@@ -1202,6 +1226,7 @@ impl<'m> Sim<'m> {
                 task_latency: rt.task_latency.take(),
                 tasks_enqueued: rt.tasks_enqueued,
                 tasks_dropped: rt.tasks_dropped,
+                tasks_failed: rt.tasks_failed,
                 backlog,
                 present_at_end: present,
                 pools: rt

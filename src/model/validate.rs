@@ -277,16 +277,26 @@ fn ron_diagnostic(e: &ron::error::SpannedError, text: &str) -> Diagnostic {
             Some("text in double quotes, such as \"app\"".into()),
         ),
         E::ExpectedNamedStructLike(name)
-        | E::ExpectedDifferentStructName { expected: name, .. } => (
-            format!("expected `{name}(` here"),
-            Some(if looks_like_json {
-                format!(
-                    "a RON model starting with `{name}(`; this file looks like JSON, but archsim models are RON"
+        | E::ExpectedDifferentStructName { expected: name, .. } => {
+            let name = name.strip_prefix("Raw").unwrap_or(name);
+            if name == "Class" {
+                (
+                    "a request class is written as an unnamed tuple".into(),
+                    Some("`(name: \"read\", weight: 0.9, entry: \"app\")`, with no name before the parenthesis".into()),
                 )
             } else {
-                format!("`{name}(…)`")
-            }),
-        ),
+                (
+                    format!("expected `{name}(` here"),
+                    Some(if looks_like_json {
+                        format!(
+                            "a RON model starting with `{name}(`; this file looks like JSON, but archsim models are RON"
+                        )
+                    } else {
+                        format!("`{name}(…)`")
+                    }),
+                )
+            }
+        }
         E::ExpectedStructLikeEnd | E::ExpectedArrayEnd | E::ExpectedMapEnd => (
             format!("{} (a bracket is not closed, or a `,` is missing)", e.code),
             Some("the closing bracket or a `,`".into()),
@@ -838,6 +848,22 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
             }
         }
     };
+    if matches!(wl.arrival, RawArrival::Closed { .. })
+        && matches!(
+            profile,
+            Profile::Step { .. }
+                | Profile::Spike { .. }
+                | Profile::Ramp { .. }
+                | Profile::Diurnal { .. }
+                | Profile::Table(_)
+        )
+    {
+        ck.error(
+            &wp.join("profile"),
+            "a traffic profile shapes open arrivals, but this workload has closed users",
+            "Poisson(rate: …) arrivals with a profile, or Closed users without one",
+        );
+    }
     let timeout_ms = wl
         .timeout_ms
         .map(|t| ck.positive(&wp.join("timeout_ms"), "the timeout", t));

@@ -172,7 +172,7 @@ pub fn summary(s: &RunSummary) -> String {
         "engine: {} events in {:.3} s ({:.1} M events/s)",
         s.engine.events,
         s.engine.wall_s,
-        s.engine.events_per_s / 1e6
+        s.engine.events as f64 / s.engine.wall_s.max(1e-9) / 1e6
     );
     out
 }

@@ -166,6 +166,8 @@ pub struct ComponentSummary {
     pub backlog: Option<Count>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tasks_dropped: Option<Count>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks_failed: Option<Count>,
     /// Connection pools of this component, by the database they connect to.
     #[serde(default, skip_serializing_if = "Ordered::is_empty")]
     pub pools: Ordered<PoolSummary>,
@@ -199,7 +201,6 @@ pub struct Checks {
 pub struct EngineInfo {
     pub events: u64,
     pub wall_s: f64,
-    pub events_per_s: f64,
     /// The run stopped at `--max-events` before its simulated end.
     pub truncated: bool,
 }
@@ -337,9 +338,7 @@ fn component_summary(
             x.cache.as_ref().map_or(0, |k| k.backend_calls) as f64
         })));
     }
-    if let crate::model::Kind::Database(d) = &c.kind
-        && d.replicas > 0
-    {
+    if let crate::model::Kind::Database(_) = &c.kind {
         s.stale_read_ratio = Some(per(&|x, _| {
             if x.reads_on_replicas == 0 {
                 0.0
@@ -355,6 +354,7 @@ fn component_summary(
         });
         s.backlog = Some(Count(per(&|x, _| x.backlog as f64)));
         s.tasks_dropped = Some(Count(per(&|x, _| x.tasks_dropped as f64)));
+        s.tasks_failed = Some(Count(per(&|x, _| x.tasks_failed as f64)));
         s.dropped = Count(per(&|x, _| x.tasks_dropped as f64));
     }
     if let crate::model::Kind::Server(sv) = &c.kind {
@@ -486,11 +486,18 @@ pub fn summarize(info: PointInfo, runs: &[RunStats]) -> RunSummary {
         ));
     }
     let backlog_limit = (0.02 * requests.arrived.0).max(100.0);
-    if requests.in_flight.0 > backlog_limit {
+    let live_at_end = mean_of(runs, |r| r.live_at_end as f64);
+    if live_at_end > backlog_limit {
         stable = false;
         warnings.push(format!(
-            "{:.0} requests were still in flight at the end of the run: queues were growing (unstable at this load)",
-            requests.in_flight.0
+            "{live_at_end:.0} requests were still in the system at the end of the run: queues were growing (unstable at this load)"
+        ));
+    }
+    let tasks_shed = mean_of(runs, |r| r.tasks_shed as f64);
+    if tasks_shed > 0.0 {
+        stable = false;
+        warnings.push(format!(
+            "the in-flight cap was reached: {tasks_shed} queue tasks were dropped; the queues' workers cannot keep up at this load"
         ));
     }
     for (name, c) in &components.0 {
@@ -553,11 +560,6 @@ pub fn summarize(info: PointInfo, runs: &[RunStats]) -> RunSummary {
         engine: EngineInfo {
             events,
             wall_s: info.wall_s,
-            events_per_s: if info.wall_s > 0.0 {
-                events as f64 / info.wall_s
-            } else {
-                0.0
-            },
             truncated: runs.iter().any(|r| r.truncated),
         },
     }
