@@ -25,6 +25,18 @@ pub struct CacheCounters {
     pub invalidations: u64,
 }
 
+impl CacheCounters {
+    pub fn add(&mut self, o: &CacheCounters) {
+        self.lookups += o.lookups;
+        self.hits += o.hits;
+        self.backend_calls += o.backend_calls;
+        self.coalesced += o.coalesced;
+        self.evictions += o.evictions;
+        self.expirations += o.expirations;
+        self.invalidations += o.invalidations;
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct CacheStore {
     capacity: u64,

@@ -46,6 +46,10 @@ pub enum Instr {
     CacheInvalidate,
     /// Database primary: a write finished; schedule it on the replicas.
     Replicate,
+    /// With probability `p`, fail (an external API's error).
+    FailWith {
+        p: f64,
+    },
     /// End of this frame: respond to whoever is waiting on it.
     Return,
 }
@@ -82,8 +86,13 @@ impl Program {
                         p.steps(&q.handler, f);
                         p.code.push(Instr::Return);
                     }
-                    Kind::Cache(cache) => {
-                        let hit = p.sampler(&cache.hit, f);
+                    Kind::Cache(_) | Kind::Cdn(_) => {
+                        let (hit, backend) = match &c.kind {
+                            Kind::Cache(k) => (&k.hit, k.backend),
+                            Kind::Cdn(k) => (&k.hit, k.origin),
+                            _ => unreachable!(),
+                        };
+                        let hit = p.sampler(hit, f);
                         p.code.push(Instr::Work { sampler: hit });
                         match class.op {
                             Op::Read => {
@@ -93,14 +102,14 @@ impl Program {
                                 let miss = p.code.len() as u32;
                                 p.code[at] = Instr::CacheLookup { miss_to: miss };
                                 p.code.push(Instr::Call {
-                                    target: cache.backend as u32,
+                                    target: backend as u32,
                                 });
                                 p.code.push(Instr::CacheFill);
                                 p.code.push(Instr::Return);
                             }
                             Op::Write => {
                                 p.code.push(Instr::Call {
-                                    target: cache.backend as u32,
+                                    target: backend as u32,
                                 });
                                 p.code.push(Instr::CacheInvalidate);
                                 p.code.push(Instr::Return);
@@ -120,6 +129,14 @@ impl Program {
                             p.code.push(Instr::Return);
                         }
                     },
+                    Kind::ExternalApi(api) => {
+                        let s = p.sampler(&api.latency, f);
+                        p.code.push(Instr::Work { sampler: s });
+                        if api.error_rate > 0.0 {
+                            p.code.push(Instr::FailWith { p: api.error_rate });
+                        }
+                        p.code.push(Instr::Return);
+                    }
                     Kind::LoadBalancer(_) => {
                         per_class.push(NO_PROGRAM);
                         continue;

@@ -64,6 +64,14 @@ enum Ev {
     },
     /// An unpooled call finished setting up its connection.
     ConnectDone(u32),
+    /// A call's request message reached the callee's region.
+    Arrive(u32),
+    /// A response (or error) message reached the caller.
+    Deliver {
+        parent: u32,
+        req: u32,
+        why: Outcome,
+    },
     WarmupEnd,
 }
 
@@ -93,7 +101,12 @@ struct Request {
     /// The closed-workload user who sent it, or the queue a task belongs to.
     owner: u32,
     generation: u32,
+    /// The client's region (NO_REGION without a network) and identity (for browser caches).
+    region: u16,
+    client: u32,
 }
+
+const NO_REGION: u16 = u16::MAX;
 
 #[derive(Debug, Clone, Copy)]
 struct Frame {
@@ -156,7 +169,8 @@ struct Comp {
     rr: u32,
     routed: u64,
     balancer: Option<Balancer>,
-    cache: Option<CacheStore>,
+    /// One store per instance (a cache has one; a CDN one per edge).
+    caches: Vec<CacheStore>,
     coalesce: bool,
     replication: Option<Replication>,
     lag: Option<Sampler>,
@@ -168,6 +182,46 @@ struct Comp {
     pools: Vec<PoolDef>,
     /// Connection setup for calls that do not come through a pool (databases).
     connect: Option<Sampler>,
+    /// CDN edges coalesce concurrent misses per edge, as real edge caches do.
+    coalesce_edges: bool,
+    /// An external API's rate limit.
+    rate: Option<TokenBucket>,
+    /// A queue whose producers wait when it is full, and the producers waiting.
+    block_when_full: bool,
+    blocked: VecDeque<u32>,
+    /// CDN: the edge station serving clients of each region.
+    nearest_edge: Vec<u32>,
+    rate_limited: u64,
+}
+
+/// Requests allowed per nanosecond, refilled continuously, with a burst of one second's worth.
+struct TokenBucket {
+    per_ns: f64,
+    burst: f64,
+    tokens: f64,
+    last: Time,
+}
+
+impl TokenBucket {
+    fn take(&mut self, now: Time) -> bool {
+        self.tokens = (self.tokens + (now - self.last) as f64 * self.per_ns).min(self.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Message latencies between regions, drawn from one stream.
+struct NetworkRt {
+    /// `links[a * n + b]`.
+    links: Vec<Sampler>,
+    n: usize,
+    serialization: Option<Sampler>,
+    rng: StreamRng,
 }
 
 /// A class as the engine needs it.
@@ -202,6 +256,8 @@ pub struct RunStats {
     pub tasks_shed: u64,
     /// Client requests still alive at the end, whether or not their client gave up.
     pub live_at_end: u64,
+    /// Requests answered by the client's own browser cache (counted as completed, 0 ms).
+    pub browser_hits: u64,
     pub latency: LatencyHistogram,
     pub classes: Vec<ClassStats>,
     pub components: Vec<CompStats>,
@@ -213,6 +269,7 @@ pub struct RunStats {
 pub struct ClassStats {
     pub name: String,
     pub latency: LatencyHistogram,
+    pub browser_hits: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -223,7 +280,12 @@ pub struct CompStats {
     pub station: StationStats,
     pub workers_total: Option<u64>,
     pub routed: u64,
+    /// Summed over a CDN's edges.
     pub cache: Option<CacheCounters>,
+    /// Per CDN edge: (region name, counters).
+    pub edges: Vec<(String, CacheCounters)>,
+    /// Calls refused by an external API's rate limit.
+    pub rate_limited: u64,
     pub reads_on_replicas: u64,
     pub stale_reads: u64,
     pub task_latency: Option<LatencyHistogram>,
@@ -250,6 +312,12 @@ pub struct Sim<'m> {
     comps: Vec<Comp>,
     stations: Vec<Station>,
     station_comp: Vec<u32>,
+    station_region: Vec<u16>,
+    network: Option<NetworkRt>,
+    /// Cumulative shares of the client regions.
+    client_regions: Vec<(u16, f64)>,
+    /// Browser caches: when each (client, key) was last fetched, for classes with `max_age_s`.
+    browser: rustc_hash::FxHashMap<(u32, u64), Time>,
     pools: Vec<PoolState>,
     requests: Vec<Request>,
     free_requests: Vec<u32>,
@@ -274,6 +342,7 @@ impl<'m> Sim<'m> {
         let prog = Program::compile(model, &|c| speed.get(c).copied().unwrap_or(1.0));
         let mut stations = Vec::new();
         let mut station_comp = Vec::new();
+        let mut station_region = Vec::new();
         let mut pools = Vec::new();
         let mut comps = Vec::new();
         for (id, c) in model.components.iter().enumerate() {
@@ -289,9 +358,13 @@ impl<'m> Sim<'m> {
             } else {
                 c.instances()
             };
-            for _ in 0..n {
+            for i in 0..n {
                 stations.push(Station::new(workers, capacity));
                 station_comp.push(id as u32);
+                station_region.push(match &c.kind {
+                    Kind::Cdn(cdn) => cdn.edges[i as usize].region as u16,
+                    _ => c.region.map_or(NO_REGION, |r| r as u16),
+                });
             }
             comps.push(Comp {
                 asynchronous: match &c.kind {
@@ -307,10 +380,29 @@ impl<'m> Sim<'m> {
                 rr: 0,
                 routed: 0,
                 balancer: None,
-                cache: match &c.kind {
-                    Kind::Cache(k) => Some(CacheStore::new(k.capacity, k.ttl_s.map(time::from_s))),
+                caches: match &c.kind {
+                    Kind::Cache(k) => vec![CacheStore::new(k.capacity, k.ttl_s.map(time::from_s))],
+                    Kind::Cdn(k) => k
+                        .edges
+                        .iter()
+                        .map(|e| CacheStore::new(e.capacity, e.ttl_s.map(time::from_s)))
+                        .collect(),
+                    _ => Vec::new(),
+                },
+                coalesce_edges: matches!(&c.kind, Kind::Cdn(_)),
+                rate: match &c.kind {
+                    Kind::ExternalApi(api) => api.rate_limit_rps.map(|r| TokenBucket {
+                        per_ns: r / 1e9,
+                        burst: r.max(1.0),
+                        tokens: r.max(1.0),
+                        last: 0,
+                    }),
                     _ => None,
                 },
+                block_when_full: matches!(&c.kind, Kind::Queue(q) if q.block_when_full),
+                blocked: VecDeque::new(),
+                nearest_edge: Vec::new(),
+                rate_limited: 0,
                 coalesce: matches!(&c.kind, Kind::Cache(k) if k.coalesce),
                 replication: match &c.kind {
                     Kind::Database(d) if d.replicas > 0 => Some(Replication::new(d.replicas)),
@@ -361,6 +453,24 @@ impl<'m> Sim<'m> {
                     _ => None,
                 },
             });
+        }
+        // CDN edges: clients of each region go to the edge with the fastest mean link.
+        if let Some(net) = &model.network {
+            for (id, c) in model.components.iter().enumerate() {
+                if let Kind::Cdn(cdn) = &c.kind {
+                    comps[id].nearest_edge = (0..net.regions.len())
+                        .map(|r| {
+                            let best = (0..cdn.edges.len())
+                                .min_by(|&a, &b| {
+                                    net.mean_hop_ms(r, cdn.edges[a].region)
+                                        .total_cmp(&net.mean_hop_ms(r, cdn.edges[b].region))
+                                })
+                                .unwrap_or(0);
+                            comps[id].first_station + best as u32
+                        })
+                        .collect();
+                }
+            }
         }
         // Balancers need every component's stations laid out first.
         for (id, c) in model.components.iter().enumerate() {
@@ -417,6 +527,7 @@ impl<'m> Sim<'m> {
             late_responses: 0,
             tasks_shed: 0,
             live_at_end: 0,
+            browser_hits: 0,
             latency: LatencyHistogram::default(),
             classes: model
                 .workload
@@ -425,6 +536,7 @@ impl<'m> Sim<'m> {
                 .map(|c| ClassStats {
                     name: c.name.clone(),
                     latency: LatencyHistogram::default(),
+                    browser_hits: 0,
                 })
                 .collect(),
             components: Vec::new(),
@@ -442,6 +554,26 @@ impl<'m> Sim<'m> {
             comps,
             stations,
             station_comp,
+            station_region,
+            network: model.network.as_ref().map(|net| NetworkRt {
+                links: net.links.iter().flatten().map(Sampler::new).collect(),
+                n: net.regions.len(),
+                serialization: net.serialization.as_ref().map(Sampler::new),
+                rng: cfg.key.stream("network"),
+            }),
+            client_regions: {
+                let mut acc = 0.0;
+                model
+                    .workload
+                    .clients
+                    .iter()
+                    .map(|&(r, share)| {
+                        acc += share;
+                        (r as u16, acc)
+                    })
+                    .collect()
+            },
+            browser: rustc_hash::FxHashMap::default(),
             pools,
             requests: Vec::new(),
             free_requests: Vec::new(),
@@ -540,6 +672,8 @@ impl<'m> Sim<'m> {
                 }
             }
             Ev::ConnectDone(f) => self.admit(f),
+            Ev::Arrive(f) => self.arrive(f),
+            Ev::Deliver { parent, req, why } => self.notify(parent, req, why),
             Ev::WarmupEnd => self.reset_measurements(),
         }
     }
@@ -584,8 +718,44 @@ impl<'m> Sim<'m> {
             KeySampler::Uniform(n) => self.class_rng.random_range(0..*n),
             KeySampler::Zipf(z) => z.sample(&mut self.class_rng) as u64 - 1,
         };
+        let region = if self.client_regions.len() <= 1 {
+            self.client_regions.first().map_or(NO_REGION, |c| c.0)
+        } else {
+            let u: f64 = self.class_rng.random();
+            self.client_regions
+                .iter()
+                .find(|c| u < c.1)
+                .map_or(self.client_regions[self.client_regions.len() - 1].0, |c| {
+                    c.0
+                })
+        };
+        let client = if user != NONE {
+            user
+        } else {
+            match self.model.workload.population {
+                Some(n) => self.class_rng.random_range(0..n),
+                None => 0,
+            }
+        };
         if measured {
             self.out.arrived += 1;
+        }
+        if let Some(max_age) = self.model.workload.classes[class].max_age_s
+            && let Some(&at) = self.browser.get(&(client, key))
+            && self.now < at.saturating_add(time::from_s(max_age))
+        {
+            // Answered from the browser's own cache: no network, no server.
+            if measured {
+                self.out.completed += 1;
+                self.out.browser_hits += 1;
+                self.out.latency.record(0);
+                self.out.classes[class].latency.record(0);
+                self.out.classes[class].browser_hits += 1;
+            }
+            if user != NONE {
+                self.schedule_think(user);
+            }
+            return;
         }
         if self.live >= self.cfg.max_in_flight {
             if measured {
@@ -609,6 +779,8 @@ impl<'m> Sim<'m> {
             live: true,
             owner: user,
             generation: 0,
+            region,
+            client,
         });
         if let Some(t) = self.model.workload.timeout_ms {
             let generation = self.requests[req as usize].generation;
@@ -618,7 +790,23 @@ impl<'m> Sim<'m> {
             );
         }
         let entry = self.classes[class].entry;
-        self.call(entry, req, PARENT_CLIENT, false);
+        self.call(entry, req, PARENT_CLIENT, false, region);
+    }
+
+    /// The one-way latency of a message from region `a` to region `b` (0 without a network).
+    #[inline]
+    fn hop(&mut self, a: u16, b: u16) -> Time {
+        match &mut self.network {
+            Some(net) if a != NO_REGION && b != NO_REGION => {
+                let d = net.links[a as usize * net.n + b as usize].sample(&mut net.rng);
+                let ser = net
+                    .serialization
+                    .as_ref()
+                    .map_or(0, |s| s.sample(&mut net.rng));
+                d + ser
+            }
+            _ => 0,
+        }
     }
 
     fn alloc_request(&mut self, mut r: Request) -> u32 {
@@ -666,6 +854,14 @@ impl<'m> Sim<'m> {
         if c.stations == 1 {
             return c.first_station;
         }
+        if !c.nearest_edge.is_empty() {
+            let r = self.requests[req as usize].region;
+            return if r == NO_REGION {
+                c.first_station
+            } else {
+                c.nearest_edge[r as usize]
+            };
+        }
         if c.replication.is_some()
             || matches!(
                 self.model.components[target as usize].kind,
@@ -687,7 +883,7 @@ impl<'m> Sim<'m> {
     }
 
     /// Starts a visit of request `req` to component `target` on behalf of frame `parent`.
-    fn call(&mut self, target: u32, req: u32, parent: u32, pooled: bool) {
+    fn call(&mut self, target: u32, req: u32, parent: u32, pooled: bool, from: u16) {
         let station = self.route(target, req);
         let comp = self.station_comp[station as usize];
         let class = self.requests[req as usize].class as usize;
@@ -712,7 +908,14 @@ impl<'m> Sim<'m> {
             pool_wait: NONE,
             pooled,
         });
-        self.arrive(f);
+        let d = self.hop(from, self.station_region[station as usize]);
+        if d == 0 {
+            self.arrive(f);
+        } else {
+            self.frames[f as usize].arrived = self.now + d;
+            self.frames[f as usize].wait_since = self.now + d;
+            self.events.schedule(self.now + d, Ev::Arrive(f));
+        }
     }
 
     fn arrive(&mut self, f: u32) {
@@ -733,6 +936,14 @@ impl<'m> Sim<'m> {
         if st.is_full() {
             st.stats.dropped += 1;
             self.reject(f, Outcome::Dropped);
+            return;
+        }
+        if let Some(bucket) = &mut c.rate
+            && !bucket.take(now)
+        {
+            st.stats.failed += 1;
+            c.rate_limited += 1;
+            self.reject(f, Outcome::Failed);
             return;
         }
         st.present += 1;
@@ -797,6 +1008,11 @@ impl<'m> Sim<'m> {
             fr.waited += self.now - fr.wait_since;
             fr.holds = true;
             self.ready.push_back(Ready::Advance(g));
+            // A place in the queue opened: the oldest blocked producer may enqueue.
+            let comp = self.station_comp[station as usize] as usize;
+            if let Some(p) = self.comps[comp].blocked.pop_front() {
+                self.ready.push_back(Ready::Advance(p));
+            }
         }
     }
 
@@ -889,7 +1105,8 @@ impl<'m> Sim<'m> {
                     fr.pc += 1;
                     fr.pending = 1;
                     let req = fr.req;
-                    self.call(target, req, f, pooled);
+                    let from = self.station_region[fr.station as usize];
+                    self.call(target, req, f, pooled, from);
                     return;
                 }
                 Instr::Maybe { p, skip_to } => {
@@ -926,15 +1143,30 @@ impl<'m> Sim<'m> {
                 }
                 Instr::Jump { to } => self.frames[f as usize].pc = to,
                 Instr::Enqueue { queue } => {
-                    self.enqueue(queue, fr.req);
+                    let q = &self.comps[queue as usize];
+                    if q.block_when_full && self.stations[q.first_station as usize].is_full() {
+                        // Back-pressure: wait (pc unchanged) until a worker takes a task.
+                        self.comps[queue as usize].blocked.push_back(f);
+                        return;
+                    }
+                    let from = self.station_region[fr.station as usize];
+                    self.enqueue(queue, fr.req, from);
+                    self.frames[f as usize].pc += 1;
+                }
+                Instr::FailWith { p } => {
+                    let u: f64 = self.comps[c].rng.random();
+                    if u < p {
+                        self.finish(f, Outcome::Failed);
+                        return;
+                    }
                     self.frames[f as usize].pc += 1;
                 }
                 Instr::CacheLookup { miss_to } => {
                     let key = self.requests[fr.req as usize].key;
                     let now = self.now;
                     let comp = &mut self.comps[c];
-                    let coalesce = comp.coalesce;
-                    let cache = comp.cache.as_mut().expect("cache program on a cache");
+                    let coalesce = comp.coalesce || comp.coalesce_edges;
+                    let cache = &mut comp.caches[(fr.station - comp.first_station) as usize];
                     cache.counters.lookups += 1;
                     if cache.get(key, now) {
                         cache.counters.hits += 1;
@@ -958,10 +1190,8 @@ impl<'m> Sim<'m> {
                 Instr::CacheFill => {
                     let key = self.requests[fr.req as usize].key;
                     let now = self.now;
-                    let cache = self.comps[c]
-                        .cache
-                        .as_mut()
-                        .expect("cache program on a cache");
+                    let comp = &mut self.comps[c];
+                    let cache = &mut comp.caches[(fr.station - comp.first_station) as usize];
                     cache.put(key, now);
                     if fr.fill_leader {
                         self.frames[f as usize].fill_leader = false;
@@ -973,11 +1203,8 @@ impl<'m> Sim<'m> {
                 }
                 Instr::CacheInvalidate => {
                     let key = self.requests[fr.req as usize].key;
-                    self.comps[c]
-                        .cache
-                        .as_mut()
-                        .expect("cache program on a cache")
-                        .remove(key);
+                    let comp = &mut self.comps[c];
+                    comp.caches[(fr.station - comp.first_station) as usize].remove(key);
                     self.frames[f as usize].pc += 1;
                 }
                 Instr::Replicate => {
@@ -1000,7 +1227,7 @@ impl<'m> Sim<'m> {
         }
     }
 
-    fn enqueue(&mut self, queue: u32, parent_req: u32) {
+    fn enqueue(&mut self, queue: u32, parent_req: u32, from: u16) {
         let p = self.requests[parent_req as usize];
         let measured = self.now >= self.warmup;
         let q = &mut self.comps[queue as usize];
@@ -1021,7 +1248,7 @@ impl<'m> Sim<'m> {
             owner: queue,
             ..p
         });
-        self.call(queue, req, PARENT_TASK, false);
+        self.call(queue, req, PARENT_TASK, false, from);
     }
 
     /// Frame `f` is done (successfully or not): leave its station and answer its parent.
@@ -1044,7 +1271,11 @@ impl<'m> Sim<'m> {
             if fr.fill_leader {
                 // The fill failed: everyone waiting on it fails too.
                 let key = self.requests[fr.req as usize].key;
-                if let Some(cache) = self.comps[fr.comp as usize].cache.as_mut() {
+                let comp = &mut self.comps[fr.comp as usize];
+                if let Some(cache) = comp
+                    .caches
+                    .get_mut((fr.station - comp.first_station) as usize)
+                {
                     for w in cache.filling.remove(&key).unwrap_or_default() {
                         self.ready.push_back(Ready::Fail(w, why));
                     }
@@ -1052,7 +1283,31 @@ impl<'m> Sim<'m> {
             }
         }
         self.free_frames.push(f);
-        self.notify(fr.parent, fr.req, why);
+        // The response travels back to the caller (no hop for tasks: nobody waits on them).
+        let back = match fr.parent {
+            PARENT_TASK => 0,
+            _ if !fr.root => 0,
+            PARENT_CLIENT => {
+                let to = self.requests[fr.req as usize].region;
+                self.hop(self.station_region[fr.station as usize], to)
+            }
+            p => {
+                let to = self.station_region[self.frames[p as usize].station as usize];
+                self.hop(self.station_region[fr.station as usize], to)
+            }
+        };
+        if back == 0 {
+            self.notify(fr.parent, fr.req, why);
+        } else {
+            self.events.schedule(
+                self.now + back,
+                Ev::Deliver {
+                    parent: fr.parent,
+                    req: fr.req,
+                    why,
+                },
+            );
+        }
     }
 
     /// Tells a frame's parent (another frame, the client, or a queue) that it is done.
@@ -1110,6 +1365,12 @@ impl<'m> Sim<'m> {
                 match why {
                     Outcome::Ok => {
                         let lat = self.now - r.arrival;
+                        if self.model.workload.classes[r.class as usize]
+                            .max_age_s
+                            .is_some()
+                        {
+                            self.browser.insert((r.client, r.key), self.now);
+                        }
                         self.out.completed += 1;
                         self.out.latency.record(lat);
                         self.out.classes[r.class as usize].latency.record(lat);
@@ -1159,9 +1420,10 @@ impl<'m> Sim<'m> {
             c.tasks_enqueued = 0;
             c.tasks_dropped = 0;
             c.tasks_failed = 0;
-            if let Some(cache) = &mut c.cache {
+            for cache in &mut c.caches {
                 cache.counters = CacheCounters::default();
             }
+            c.rate_limited = 0;
             if let Some(r) = &mut c.replication {
                 r.reads = 0;
                 r.stale_reads = 0;
@@ -1220,7 +1482,30 @@ impl<'m> Sim<'m> {
                 station: agg,
                 workers_total: c.workers().map(|w| w as u64 * rt.stations as u64),
                 routed: rt.routed,
-                cache: rt.cache.as_ref().map(|k| k.counters.clone()),
+                cache: (!rt.caches.is_empty()).then(|| {
+                    let mut sum = CacheCounters::default();
+                    for k in &rt.caches {
+                        sum.add(&k.counters);
+                    }
+                    sum
+                }),
+                edges: match &c.kind {
+                    Kind::Cdn(cdn) => cdn
+                        .edges
+                        .iter()
+                        .zip(&rt.caches)
+                        .map(|(e, k)| {
+                            let region = self
+                                .model
+                                .network
+                                .as_ref()
+                                .map_or(String::new(), |n| n.regions[e.region].clone());
+                            (region, k.counters.clone())
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                },
+                rate_limited: rt.rate_limited,
                 reads_on_replicas: reads,
                 stale_reads: stale,
                 task_latency: rt.task_latency.take(),

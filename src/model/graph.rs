@@ -61,7 +61,8 @@ pub fn build(model: &Model) -> DiGraph<CompId, Edge> {
                 }
             }
             Kind::Cache(cache) => add(&mut g, i, cache.backend, Edge::Backend),
-            Kind::Database(_) => {}
+            Kind::Cdn(cdn) => add(&mut g, i, cdn.origin, Edge::Backend),
+            Kind::Database(_) | Kind::ExternalApi(_) => {}
         }
     }
     g

@@ -26,7 +26,29 @@ pub struct Model {
     pub description: Option<String>,
     pub workload: Workload,
     pub components: Vec<Component>,
+    pub network: Option<Network>,
     pub sim: SimSettings,
+}
+
+/// Index of a region in [`Network::regions`].
+pub type RegionId = usize;
+
+/// Regions and the one-way latency of a message between them.
+#[derive(Debug, Clone)]
+pub struct Network {
+    pub regions: Vec<String>,
+    pub same_region: Dist,
+    /// `links[a][b]`: one-way latency from region a to region b (symmetric; the diagonal is
+    /// `same_region`).
+    pub links: Vec<Vec<Dist>>,
+    pub serialization: Option<Dist>,
+}
+
+impl Network {
+    /// Mean one-way latency of a message from `a` to `b`, serialisation included, in ms.
+    pub fn mean_hop_ms(&self, a: RegionId, b: RegionId) -> f64 {
+        self.links[a][b].mean_ms() + self.serialization.as_ref().map_or(0.0, |d| d.mean_ms())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -36,6 +58,10 @@ pub struct Workload {
     pub classes: Vec<Class>,
     pub profile: Profile,
     pub timeout_ms: Option<f64>,
+    /// Client regions with their shares of the traffic (normalised); empty without a network.
+    pub clients: Vec<(RegionId, f64)>,
+    /// Distinct clients of an open workload (for browser caches).
+    pub population: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +91,7 @@ pub struct Class {
     pub entry: CompId,
     pub op: Op,
     pub keys: Option<KeyLaw>,
+    pub max_age_s: Option<f64>,
 }
 
 /// Multiplies the arrival rate over (simulated) time.
@@ -153,6 +180,8 @@ impl Profile {
 pub struct Component {
     pub name: String,
     pub kind: Kind,
+    /// Where it runs (always set when the model has a network).
+    pub region: Option<RegionId>,
 }
 
 #[derive(Debug, Clone)]
@@ -162,6 +191,8 @@ pub enum Kind {
     Cache(Cache),
     Database(Database),
     Queue(Queue),
+    ExternalApi(ExternalApi),
+    Cdn(Cdn),
 }
 
 impl Kind {
@@ -172,6 +203,8 @@ impl Kind {
             Kind::Cache(_) => "Cache",
             Kind::Database(_) => "Database",
             Kind::Queue(_) => "Queue",
+            Kind::ExternalApi(_) => "ExternalApi",
+            Kind::Cdn(_) => "Cdn",
         }
     }
 }
@@ -182,7 +215,8 @@ impl Component {
         match &self.kind {
             Kind::Server(s) => s.instances,
             Kind::Database(d) => 1 + d.replicas,
-            Kind::LoadBalancer(_) | Kind::Cache(_) | Kind::Queue(_) => 1,
+            Kind::Cdn(c) => c.edges.len() as u32,
+            Kind::LoadBalancer(_) | Kind::Cache(_) | Kind::Queue(_) | Kind::ExternalApi(_) => 1,
         }
     }
 
@@ -193,7 +227,8 @@ impl Component {
             Kind::Database(d) => Some(d.workers),
             Kind::Queue(q) => Some(q.workers),
             Kind::Cache(c) => c.workers,
-            Kind::LoadBalancer(_) => None,
+            Kind::ExternalApi(e) => e.concurrency,
+            Kind::LoadBalancer(_) | Kind::Cdn(_) => None,
         }
     }
 }
@@ -274,6 +309,30 @@ pub struct Queue {
     pub workers: u32,
     pub handler: Vec<Step>,
     pub capacity: Option<u32>,
+    /// When full, producers wait for space instead of dropping the task.
+    pub block_when_full: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExternalApi {
+    pub latency: Dist,
+    pub concurrency: Option<u32>,
+    pub rate_limit_rps: Option<f64>,
+    pub error_rate: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Edge {
+    pub region: RegionId,
+    pub capacity: Option<u64>,
+    pub ttl_s: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cdn {
+    pub edges: Vec<Edge>,
+    pub hit: Dist,
+    pub origin: CompId,
 }
 
 #[derive(Debug, Clone)]

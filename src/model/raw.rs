@@ -17,6 +17,8 @@ pub struct RawModel {
     #[serde(with = "ordered_map")]
     pub components: Vec<(String, RawComponent)>,
     #[serde(default)]
+    pub network: Option<RawNetwork>,
+    #[serde(default)]
     pub sim: Option<RawSim>,
 }
 
@@ -32,6 +34,13 @@ pub struct RawWorkload {
     pub profile: Option<RawProfile>,
     #[serde(default)]
     pub timeout_ms: Option<f64>,
+    /// Where clients are: regions with shares of the traffic (needs `network`).
+    #[serde(default)]
+    pub clients: Option<Vec<RawClientRegion>>,
+    /// How many distinct clients (browsers) send the open arrivals; each request comes from one
+    /// at random. Needed for browser caching (`max_age_s`). Closed workloads use their users.
+    #[serde(default)]
+    pub population: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -51,6 +60,10 @@ pub struct RawClass {
     pub op: Option<RawOp>,
     #[serde(default)]
     pub keys: Option<RawKeys>,
+    /// Browser caching: a client that fetched this key less than `max_age_s` ago is answered by
+    /// its own browser, without reaching the network.
+    #[serde(default)]
+    pub max_age_s: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -111,11 +124,17 @@ pub enum RawComponent {
         /// Connection pools of each instance, by the component they connect to.
         #[serde(default)]
         pools: Option<BTreeMap<String, RawPool>>,
+        /// The region this component runs in (see `network`).
+        #[serde(default)]
+        region: Option<String>,
     },
     LoadBalancer {
         targets: Vec<String>,
         #[serde(default)]
         policy: Option<RawPolicy>,
+        /// The region this component runs in (see `network`).
+        #[serde(default)]
+        region: Option<String>,
     },
     Cache {
         #[serde(default)]
@@ -130,6 +149,9 @@ pub enum RawComponent {
         /// Concurrent misses on one key wait for the first instead of all going to the backend.
         #[serde(default)]
         coalesce: Option<bool>,
+        /// The region this component runs in (see `network`).
+        #[serde(default)]
+        region: Option<String>,
     },
     Database {
         workers: u32,
@@ -145,16 +167,59 @@ pub enum RawComponent {
         /// through a pool; the connection counts against `max_connections` meanwhile.
         #[serde(default)]
         connect: Option<RawDist>,
+        /// The region this component runs in (see `network`).
+        #[serde(default)]
+        region: Option<String>,
     },
     Queue {
         workers: u32,
         handler: Vec<RawStep>,
         #[serde(default)]
         capacity: Option<u32>,
+        /// What a producer does when the queue is full: drop the task (default) or wait.
+        #[serde(default)]
+        when_full: Option<RawWhenFull>,
+        /// The region this component runs in (see `network`).
+        #[serde(default)]
+        region: Option<String>,
+    },
+    /// A dependency outside our control (a payment or email provider).
+    ExternalApi {
+        latency: RawDist,
+        /// Requests it serves at once; beyond, they wait. Default unbounded.
+        #[serde(default)]
+        concurrency: Option<u32>,
+        /// Requests per second it accepts; beyond, calls are refused (HTTP 429) and fail.
+        #[serde(default)]
+        rate_limit_rps: Option<f64>,
+        /// Probability that a call fails after its latency.
+        #[serde(default)]
+        error_rate: Option<f64>,
+        #[serde(default)]
+        region: Option<String>,
+    },
+    /// Edge caches for static content, each in a region; a request goes to the edge nearest its
+    /// client and to `origin` on a miss.
+    Cdn {
+        edges: Vec<RawEdge>,
+        hit: RawDist,
+        origin: String,
     },
 }
 
 impl RawComponent {
+    pub fn region(&self) -> Option<&str> {
+        match self {
+            RawComponent::Server { region, .. }
+            | RawComponent::LoadBalancer { region, .. }
+            | RawComponent::Cache { region, .. }
+            | RawComponent::Database { region, .. }
+            | RawComponent::Queue { region, .. }
+            | RawComponent::ExternalApi { region, .. } => region.as_deref(),
+            RawComponent::Cdn { .. } => None,
+        }
+    }
+
     pub fn kind_name(&self) -> &'static str {
         match self {
             RawComponent::Server { .. } => "Server",
@@ -162,8 +227,48 @@ impl RawComponent {
             RawComponent::Cache { .. } => "Cache",
             RawComponent::Database { .. } => "Database",
             RawComponent::Queue { .. } => "Queue",
+            RawComponent::ExternalApi { .. } => "ExternalApi",
+            RawComponent::Cdn { .. } => "Cdn",
         }
     }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename = "Edge")]
+pub struct RawEdge {
+    pub region: String,
+    #[serde(default)]
+    pub capacity: Option<u64>,
+    #[serde(default)]
+    pub ttl_s: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum RawWhenFull {
+    Drop,
+    Block,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename = "Network")]
+pub struct RawNetwork {
+    pub regions: Vec<String>,
+    /// One-way latency inside a region; default Const(ms: 0.25).
+    #[serde(default)]
+    pub same_region: Option<RawDist>,
+    /// One-way latency between two regions (both directions).
+    #[serde(default)]
+    pub links: Vec<(String, String, RawDist)>,
+    /// Serialisation and deserialisation per message (request or response) of every call.
+    #[serde(default)]
+    pub serialization: Option<RawDist>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClientRegion {
+    pub region: String,
+    pub share: f64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

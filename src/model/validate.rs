@@ -336,6 +336,8 @@ struct Checker<'a> {
     has_classes: bool,
     /// Some reference did not resolve, so the graph cannot be built.
     unresolved: bool,
+    /// Declared regions (empty without a network).
+    regions: Vec<String>,
 }
 
 impl<'a> Checker<'a> {
@@ -567,6 +569,30 @@ impl<'a> Checker<'a> {
         id
     }
 
+    /// Resolves a region name; without a network, any region is an error.
+    fn region(&mut self, path: &Path, name: &str) -> RegionId {
+        if self.regions.is_empty() {
+            self.error(
+                path,
+                format!("region `{name}` is given, but the model has no `network`"),
+                "a `network: Network(regions: [...], links: [...])` section declaring the regions",
+            );
+            return 0;
+        }
+        match self.regions.iter().position(|r| r == name) {
+            Some(i) => i,
+            None => {
+                let known = self.regions.join(", ");
+                self.error(
+                    path,
+                    format!("region `{name}` is not declared in `network.regions`"),
+                    format!("one of the regions: {known}"),
+                );
+                0
+            }
+        }
+    }
+
     fn steps(&mut self, path: &Path, steps: &[RawStep], owner: &str) -> Vec<Step> {
         steps
             .iter()
@@ -639,6 +665,91 @@ impl<'a> Checker<'a> {
     }
 }
 
+fn check_network(ck: &mut Checker, np: &Path, n: &RawNetwork) -> Network {
+    if n.regions.is_empty() {
+        ck.error(
+            &np.join("regions"),
+            "the network declares no regions",
+            "at least one region name",
+        );
+    }
+    for (i, r) in n.regions.iter().enumerate() {
+        if n.regions[..i].contains(r) {
+            ck.error(
+                &np.join("regions").join(i),
+                format!("region `{r}` is declared twice"),
+                "each region once",
+            );
+        }
+    }
+    ck.regions = n.regions.clone();
+    let same = n
+        .same_region
+        .as_ref()
+        .map(|d| ck.dist(&np.join("same_region"), d))
+        .unwrap_or(Dist::Const {
+            ms: DEFAULT_SAME_REGION_MS,
+        });
+    let k = n.regions.len();
+    let mut links: Vec<Vec<Option<Dist>>> = vec![vec![None; k]; k];
+    for i in 0..k {
+        links[i][i] = Some(same.clone());
+    }
+    for (i, (a, b, d)) in n.links.iter().enumerate() {
+        let lp = np.join("links").join(i);
+        let ra = ck.region(&lp.join(0), a);
+        let rb = ck.region(&lp.join(1), b);
+        let dist = ck.dist(&lp.join(2), d);
+        if ra == rb && a == b {
+            ck.error(
+                &lp.join(1),
+                format!("a link from `{a}` to itself"),
+                "two different regions (same-region latency is `same_region`)",
+            );
+        } else if k > 0 {
+            links[ra][rb] = Some(dist.clone());
+            links[rb][ra] = Some(dist);
+        }
+    }
+    let mut missing = Vec::new();
+    for a in 0..k {
+        for b in a + 1..k {
+            if links[a][b].is_none() {
+                missing.push(format!("(\"{}\", \"{}\", …)", n.regions[a], n.regions[b]));
+            }
+        }
+    }
+    if !missing.is_empty() {
+        ck.error(
+            &np.join("links"),
+            format!(
+                "the network has no latency between some regions: {}",
+                missing.join(", ")
+            ),
+            "a link for every pair of regions",
+        );
+    }
+    Network {
+        regions: n.regions.clone(),
+        same_region: same.clone(),
+        links: links
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .map(|d| d.unwrap_or(Dist::Const { ms: 0.0 }))
+                    .collect()
+            })
+            .collect(),
+        serialization: n
+            .serialization
+            .as_ref()
+            .map(|d| ck.dist(&np.join("serialization"), d)),
+    }
+}
+
+/// One-way latency inside a region when the network does not say.
+pub const DEFAULT_SAME_REGION_MS: f64 = 0.25;
+
 fn wl_has_classes(raw: &RawModel) -> bool {
     raw.workload.classes.is_some()
 }
@@ -689,6 +800,9 @@ fn check_classes(ck: &mut Checker, wp: &Path, list: &[RawClass]) -> Vec<Class> {
                 _ => Op::Read,
             },
             keys,
+            max_age_s: c
+                .max_age_s
+                .map(|m| ck.positive(&cp.join("max_age_s"), "max_age_s", m)),
         });
     }
     out
@@ -703,7 +817,12 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
         classes: Vec::new(),
         has_classes: wl_has_classes(raw),
         unresolved: false,
+        regions: Vec::new(),
     };
+    let network = raw
+        .network
+        .as_ref()
+        .map(|n| check_network(&mut ck, &root.join("network"), n));
     for (path, span) in &spans.duplicate_keys {
         ck.errors.push(Diagnostic {
             span: *span,
@@ -772,6 +891,7 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
                 entry,
                 op: Op::Read,
                 keys: None,
+                max_age_s: None,
             }]
         }
         (None, Some(list)) => check_classes(&mut ck, &wp, list),
@@ -867,6 +987,38 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
     let timeout_ms = wl
         .timeout_ms
         .map(|t| ck.positive(&wp.join("timeout_ms"), "the timeout", t));
+    let mut clients = Vec::new();
+    if let Some(list) = &wl.clients {
+        if list.is_empty() {
+            ck.error(
+                &wp.join("clients"),
+                "the list of client regions is empty",
+                "at least one (region: …, share: …)",
+            );
+        }
+        let total: f64 = list.iter().map(|c| c.share.max(0.0)).sum();
+        for (i, c) in list.iter().enumerate() {
+            let p = wp.join("clients").join(i);
+            let r = ck.region(&p.join("region"), &c.region);
+            let share = ck.positive(&p.join("share"), "the share", c.share);
+            clients.push((r, share / total.max(f64::MIN_POSITIVE)));
+        }
+    } else if network.is_some() {
+        clients.push((0, 1.0));
+    }
+    let population = wl
+        .population
+        .map(|p| ck.at_least_one(&wp.join("population"), "the population", p));
+    if matches!(wl.arrival, RawArrival::Poisson { .. })
+        && population.is_none()
+        && let Some(i) = classes.iter().position(|c| c.max_age_s.is_some())
+    {
+        ck.error(
+            &wp.join("classes").join(i).join("max_age_s"),
+            "browser caching needs to know who the clients are",
+            "`population: N` in the workload (how many distinct browsers send the requests)",
+        );
+    }
 
     // Components.
     let mut components = Vec::new();
@@ -881,6 +1033,7 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
                 queue_capacity,
                 mode,
                 pools,
+                ..
             } => {
                 let mut pool_list = Vec::new();
                 for (target, pool) in pools.iter().flatten() {
@@ -940,7 +1093,9 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
                     pools: pool_list,
                 })
             }
-            RawComponent::LoadBalancer { targets, policy } => {
+            RawComponent::LoadBalancer {
+                targets, policy, ..
+            } => {
                 if targets.is_empty() {
                     ck.error(
                         &cp.join("targets"),
@@ -984,6 +1139,7 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
                 backend,
                 workers,
                 coalesce,
+                ..
             } => {
                 if *capacity == Some(0) {
                     ck.error(
@@ -1022,6 +1178,7 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
                 replication_lag,
                 max_connections,
                 connect,
+                ..
             } => {
                 let replicas = replicas.unwrap_or(0);
                 if replication_lag.is_some() && replicas == 0 {
@@ -1049,15 +1206,86 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
                 workers,
                 handler,
                 capacity,
+                when_full,
+                ..
             } => Kind::Queue(Queue {
                 workers: ck.at_least_one(&cp.join("workers"), "workers", *workers),
                 handler: ck.handler(&cp.join("handler"), handler, name),
                 capacity: *capacity,
+                block_when_full: *when_full == Some(RawWhenFull::Block),
             }),
+            RawComponent::ExternalApi {
+                latency,
+                concurrency,
+                rate_limit_rps,
+                error_rate,
+                ..
+            } => Kind::ExternalApi(ExternalApi {
+                latency: ck.dist(&cp.join("latency"), latency),
+                concurrency: concurrency
+                    .map(|c| ck.at_least_one(&cp.join("concurrency"), "concurrency", c)),
+                rate_limit_rps: rate_limit_rps
+                    .map(|r| ck.positive(&cp.join("rate_limit_rps"), "the rate limit", r)),
+                error_rate: ck.probability(&cp.join("error_rate"), error_rate.unwrap_or(0.0)),
+            }),
+            RawComponent::Cdn { edges, hit, origin } => {
+                if edges.is_empty() {
+                    ck.error(
+                        &cp.join("edges"),
+                        format!("CDN `{name}` has no edge locations"),
+                        "at least one Edge(region: …)",
+                    );
+                }
+                let edges = edges
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| {
+                        let ep = cp.join("edges").join(i);
+                        if e.capacity == Some(0) {
+                            ck.error(
+                                &ep.join("capacity"),
+                                "an edge that holds 0 objects",
+                                "capacity ≥ 1 (or leave it out for unbounded)",
+                            );
+                        }
+                        Edge {
+                            region: ck.region(&ep.join("region"), &e.region),
+                            capacity: e.capacity,
+                            ttl_s: e
+                                .ttl_s
+                                .map(|t| ck.positive(&ep.join("ttl_s"), "the TTL", t)),
+                        }
+                    })
+                    .collect();
+                if origin == name {
+                    ck.error(
+                        &cp.join("origin"),
+                        format!("CDN `{name}` is its own origin"),
+                        "another component",
+                    );
+                }
+                Kind::Cdn(Cdn {
+                    edges,
+                    hit: ck.dist(&cp.join("hit"), hit),
+                    origin: ck.reference(
+                        &cp.join("origin"),
+                        origin,
+                        "origin",
+                        |c| !matches!(c, RawComponent::Queue { .. } | RawComponent::Cdn { .. }),
+                        "a Server, LoadBalancer, Cache or Database",
+                    ),
+                })
+            }
+        };
+        let region = match (c.region(), &network) {
+            (Some(r), _) => Some(ck.region(&cp.join("region"), r)),
+            (None, Some(_)) if !matches!(kind, Kind::Cdn(_)) => Some(0),
+            _ => None,
         };
         components.push(Component {
             name: name.clone(),
             kind,
+            region,
         });
     }
 
@@ -1109,8 +1337,11 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
             classes,
             profile,
             timeout_ms,
+            clients,
+            population,
         },
         components,
+        network,
         sim,
     };
 

@@ -106,6 +106,8 @@ pub struct Requests {
     pub shed: Count,
     /// Responses that arrived after the client had timed out (wasted work).
     pub late_responses: Count,
+    /// Answered by the client's browser cache without reaching the network (part of `completed`).
+    pub browser_hits: Count,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -136,6 +138,9 @@ pub struct MeanP99 {
 pub struct ClassSummary {
     pub throughput_rps: f64,
     pub latency_ms: MeanP99,
+    /// Share of this class's completed requests answered by the client's browser cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser_hit_ratio: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -168,9 +173,21 @@ pub struct ComponentSummary {
     pub tasks_dropped: Option<Count>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tasks_failed: Option<Count>,
+    /// A CDN's edges, by region: hit ratio and requests per second served there.
+    #[serde(default, skip_serializing_if = "Ordered::is_empty")]
+    pub edges: Ordered<EdgeSummary>,
+    /// Calls refused by an external API's rate limit (they fail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limited: Option<Count>,
     /// Connection pools of this component, by the database they connect to.
     #[serde(default, skip_serializing_if = "Ordered::is_empty")]
     pub pools: Ordered<PoolSummary>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct EdgeSummary {
+    pub hit_ratio: f64,
+    pub throughput_rps: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -357,6 +374,30 @@ fn component_summary(
         s.tasks_failed = Some(Count(per(&|x, _| x.tasks_failed as f64)));
         s.dropped = Count(per(&|x, _| x.tasks_dropped as f64));
     }
+    if let crate::model::Kind::Cdn(cdn) = &c.kind {
+        for i in 0..cdn.edges.len() {
+            let region = cs[0].edges[i].0.clone();
+            s.edges.0.push((
+                region,
+                EdgeSummary {
+                    hit_ratio: per(&|x, _| {
+                        let k = &x.edges[i].1;
+                        if k.lookups == 0 {
+                            0.0
+                        } else {
+                            k.hits as f64 / k.lookups as f64
+                        }
+                    }),
+                    throughput_rps: per(&|x, t| x.edges[i].1.lookups as f64 / t.max(1e-9)),
+                },
+            ));
+        }
+    }
+    if let crate::model::Kind::ExternalApi(api) = &c.kind
+        && api.rate_limit_rps.is_some()
+    {
+        s.rate_limited = Some(Count(per(&|x, _| x.rate_limited as f64)));
+    }
     if let crate::model::Kind::Server(sv) = &c.kind {
         for (i, (target, pool)) in sv.pools.iter().enumerate() {
             let pick = |x: &CompStats| x.pools[i].1.clone();
@@ -437,6 +478,16 @@ pub fn summarize(info: PointInfo, runs: &[RunStats]) -> RunSummary {
                     mean: mean_of(runs, |r| r.classes[i].latency.mean_ms()),
                     p99: mean_of(runs, |r| r.classes[i].latency.quantile_ms(0.99)),
                 },
+                browser_hit_ratio: c.max_age_s.map(|_| {
+                    mean_of(runs, |r| {
+                        let n = r.classes[i].latency.count();
+                        if n == 0 {
+                            0.0
+                        } else {
+                            r.classes[i].browser_hits as f64 / n as f64
+                        }
+                    })
+                }),
             },
         ));
     }
@@ -452,6 +503,7 @@ pub fn summarize(info: PointInfo, runs: &[RunStats]) -> RunSummary {
         in_flight: count_of(runs, |r| r.in_flight),
         shed: count_of(runs, |r| r.shed),
         late_responses: count_of(runs, |r| r.late_responses),
+        browser_hits: count_of(runs, |r| r.browser_hits),
     };
     let errors = requests.dropped.0 + requests.failed.0 + requests.timed_out.0;
     let answered = errors + requests.completed.0;
