@@ -1,8 +1,20 @@
-//! Load-balancing policies: which backend instance gets the next request.
+//! Load-balancing policies (which backend instance gets the next request) and the balancer's
+//! view of its backends' health, which lags reality by the health-check thresholds.
 
 use super::station::Station;
-use crate::model::Policy;
+use crate::model::{HealthCheck, Policy};
 use rand::{Rng, RngExt};
+use rustc_hash::FxHashSet;
+
+/// Virtual nodes per backend on the consistent-hashing ring (spreads keys evenly).
+const VNODES: u64 = 64;
+
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
 
 #[derive(Debug, Clone)]
 pub struct Balancer {
@@ -10,65 +22,177 @@ pub struct Balancer {
     /// Global station indices of every instance of every target, in target order.
     pub backends: Vec<u32>,
     next: usize,
+    pub health: Option<HealthCheck>,
+    /// What the balancer believes, per backend.
+    pub healthy: Vec<bool>,
+    fails: Vec<u32>,
+    oks: Vec<u32>,
+    /// Indices (into `backends`) of the backends believed healthy.
+    live: Vec<usize>,
+    /// Sticky: (hash, backend index), sorted.
+    ring: Vec<(u64, usize)>,
+    /// Sticky: the clients whose session lives on each backend.
+    pub sessions: Vec<FxHashSet<u32>>,
+    pub sessions_lost: u64,
+    /// Requests refused because no backend was believed healthy.
+    pub no_backend: u64,
 }
 
 impl Balancer {
-    pub fn new(policy: Policy, backends: Vec<u32>) -> Balancer {
+    pub fn new(policy: Policy, backends: Vec<u32>, health: Option<HealthCheck>) -> Balancer {
+        let n = backends.len();
+        let mut ring = Vec::new();
+        if policy == Policy::Sticky {
+            for i in 0..n {
+                for v in 0..VNODES {
+                    ring.push((mix(mix(i as u64) ^ v), i));
+                }
+            }
+            ring.sort_unstable();
+        }
         Balancer {
             policy,
-            backends,
             next: 0,
+            health,
+            healthy: vec![true; n],
+            fails: vec![0; n],
+            oks: vec![0; n],
+            live: (0..n).collect(),
+            ring,
+            sessions: if policy == Policy::Sticky {
+                vec![FxHashSet::default(); n]
+            } else {
+                Vec::new()
+            },
+            sessions_lost: 0,
+            no_backend: 0,
+            backends,
         }
     }
 
-    /// The chosen backend's station index. "Connections" are the frames present at an instance
-    /// (waiting, in service, or blocked on its own calls), as a proxy would count open requests.
-    #[inline]
-    pub fn pick<R: Rng + ?Sized>(&mut self, stations: &[Station], rng: &mut R) -> u32 {
-        let n = self.backends.len();
-        if n == 1 {
-            return self.backends[0];
-        }
-        match self.policy {
-            Policy::RoundRobin => {
-                let b = self.backends[self.next];
-                self.next = (self.next + 1) % n;
-                b
+    /// One round of health checks; a check passes when the instance is up. Returns the backends
+    /// whose believed state changed (index, now healthy).
+    pub fn check(&mut self, stations: &[Station]) -> Vec<(usize, bool)> {
+        let Some(h) = self.health.clone() else {
+            return Vec::new();
+        };
+        let mut changed = Vec::new();
+        for i in 0..self.backends.len() {
+            if stations[self.backends[i] as usize].up {
+                self.fails[i] = 0;
+                self.oks[i] += 1;
+                if !self.healthy[i] && self.oks[i] >= h.healthy {
+                    self.healthy[i] = true;
+                    changed.push((i, true));
+                }
+            } else {
+                self.oks[i] = 0;
+                self.fails[i] += 1;
+                if self.healthy[i] && self.fails[i] >= h.unhealthy {
+                    self.healthy[i] = false;
+                    changed.push((i, false));
+                }
             }
-            Policy::Random => self.backends[rng.random_range(0..n)],
+        }
+        if !changed.is_empty() {
+            self.live = (0..self.backends.len())
+                .filter(|&i| self.healthy[i])
+                .collect();
+        }
+        changed
+    }
+
+    /// Sessions held in memory by the backend at station `s` are gone (it crashed).
+    pub fn lose_sessions(&mut self, s: u32) {
+        if self.sessions.is_empty() {
+            return;
+        }
+        for (i, &b) in self.backends.iter().enumerate() {
+            if b == s {
+                self.sessions_lost += self.sessions[i].len() as u64;
+                self.sessions[i].clear();
+            }
+        }
+    }
+
+    /// The chosen backend's station index, or None when no backend is believed healthy.
+    /// "Connections" are the frames present at an instance (waiting, in service, or blocked on
+    /// its own calls), as a proxy would count open requests. `sticky` is the client (or key)
+    /// that sticky routing hashes.
+    #[inline]
+    pub fn pick<R: Rng + ?Sized>(
+        &mut self,
+        stations: &[Station],
+        rng: &mut R,
+        sticky: u64,
+        client: u32,
+    ) -> Option<u32> {
+        let n = self.live.len();
+        if n == 0 {
+            self.no_backend += 1;
+            return None;
+        }
+        if n == 1 && self.policy != Policy::Sticky {
+            return Some(self.backends[self.live[0]]);
+        }
+        let b = |i: usize| self.backends[self.live[i]];
+        let chosen = match self.policy {
+            Policy::RoundRobin => {
+                let x = b(self.next % n);
+                self.next = (self.next + 1) % n;
+                x
+            }
+            Policy::Random => b(rng.random_range(0..n)),
             Policy::PowerOfTwoChoices => {
                 let i = rng.random_range(0..n);
                 let mut j = rng.random_range(0..n - 1);
                 if j >= i {
                     j += 1;
                 }
-                let (a, b) = (self.backends[i], self.backends[j]);
-                if stations[b as usize].present < stations[a as usize].present {
-                    b
+                let (x, y) = (b(i), b(j));
+                if stations[y as usize].present < stations[x as usize].present {
+                    y
                 } else {
-                    a
+                    x
                 }
             }
             Policy::LeastConnections => {
                 // Scan from a rotating start so ties are spread instead of always hitting the
                 // first backend.
-                let start = self.next;
+                let start = self.next % n;
                 self.next = (self.next + 1) % n;
-                let mut best = self.backends[start];
+                let mut best = b(start);
                 let mut best_load = stations[best as usize].present;
                 for k in 1..n {
                     if best_load == 0 {
                         break;
                     }
-                    let b = self.backends[(start + k) % n];
-                    let load = stations[b as usize].present;
+                    let x = b((start + k) % n);
+                    let load = stations[x as usize].present;
                     if load < best_load {
-                        best = b;
+                        best = x;
                         best_load = load;
                     }
                 }
                 best
             }
-        }
+            Policy::Sticky => {
+                let h = mix(sticky);
+                let start = self.ring.partition_point(|&(k, _)| k < h);
+                let len = self.ring.len();
+                let mut idx = None;
+                for k in 0..len {
+                    let i = self.ring[(start + k) % len].1;
+                    if self.healthy[i] {
+                        idx = Some(i);
+                        break;
+                    }
+                }
+                let i = idx?;
+                self.sessions[i].insert(client);
+                self.backends[i]
+            }
+        };
+        Some(chosen)
     }
 }

@@ -69,6 +69,15 @@ impl CacheStore {
         }
     }
 
+    /// The capacity it was made with (None: unbounded).
+    pub fn capacity_setting(&self) -> Option<u64> {
+        (self.capacity != u64::MAX).then_some(self.capacity)
+    }
+
+    pub fn ttl_setting(&self) -> Option<Time> {
+        self.ttl
+    }
+
     pub fn len(&self) -> usize {
         self.map.len()
     }

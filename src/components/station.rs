@@ -20,6 +20,9 @@ pub struct StationStats {
     pub wait_sum: u128,
     pub dropped: u64,
     pub failed: u64,
+    pub crashes: u64,
+    /// Time spent down (ns).
+    pub down_ns: u128,
 }
 
 #[derive(Debug, Clone)]
@@ -31,6 +34,8 @@ pub struct Station {
     /// Frames present at this instance: waiting, in service, or (Blocking) waiting on calls.
     pub present: u32,
     pub capacity: Option<u32>,
+    /// False while crashed: arrivals are refused.
+    pub up: bool,
     last: Time,
     pub stats: StationStats,
 }
@@ -43,6 +48,7 @@ impl Station {
             queue: VecDeque::new(),
             present: 0,
             capacity,
+            up: true,
             last: 0,
             stats: StationStats::default(),
         }
@@ -53,6 +59,9 @@ impl Station {
     pub fn advance_clock(&mut self, now: Time) {
         let dt = (now - self.last) as u128;
         if dt > 0 {
+            if !self.up {
+                self.stats.down_ns += dt;
+            }
             self.stats.busy_area += dt * self.busy as u128;
             self.stats.queue_area += dt * self.queue.len() as u128;
             self.stats.present_area += dt * self.present as u128;

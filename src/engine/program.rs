@@ -14,9 +14,11 @@ pub enum Instr {
     Work {
         sampler: u32,
     },
-    /// Synchronous call; continue at pc + 1 when it responds.
+    /// Synchronous call; continue at pc + 1 when it responds. `opts` indexes
+    /// `Program::call_opts` (timeout and retries) or is `NO_OPTS`.
     Call {
         target: u32,
+        opts: u32,
     },
     /// With probability `p` continue at pc + 1, otherwise jump to `skip_to`.
     Maybe {
@@ -56,6 +58,7 @@ pub enum Instr {
 
 pub struct Program {
     pub code: Vec<Instr>,
+    pub call_opts: Vec<crate::model::CallOptions>,
     pub forks: Vec<u32>,
     pub samplers: Vec<Sampler>,
     /// `entry[comp][class]`: first instruction (`u32::MAX` for components without a program).
@@ -63,11 +66,13 @@ pub struct Program {
 }
 
 pub const NO_PROGRAM: u32 = u32::MAX;
+pub const NO_OPTS: u32 = u32::MAX;
 
 impl Program {
     pub fn compile(model: &Model, scale: &dyn Fn(CompId) -> f64) -> Program {
         let mut p = Program {
             code: Vec::new(),
+            call_opts: Vec::new(),
             forks: Vec::new(),
             samplers: Vec::new(),
             entry: Vec::new(),
@@ -103,6 +108,7 @@ impl Program {
                                 p.code[at] = Instr::CacheLookup { miss_to: miss };
                                 p.code.push(Instr::Call {
                                     target: backend as u32,
+                                    opts: NO_OPTS,
                                 });
                                 p.code.push(Instr::CacheFill);
                                 p.code.push(Instr::Return);
@@ -110,6 +116,7 @@ impl Program {
                             Op::Write => {
                                 p.code.push(Instr::Call {
                                     target: backend as u32,
+                                    opts: NO_OPTS,
                                 });
                                 p.code.push(Instr::CacheInvalidate);
                                 p.code.push(Instr::Return);
@@ -166,7 +173,17 @@ impl Program {
                     let sampler = self.sampler(d, scale);
                     self.code.push(Instr::Work { sampler });
                 }
-                Step::Call(t) => self.code.push(Instr::Call { target: *t as u32 }),
+                Step::Call(t) => self.code.push(Instr::Call {
+                    target: *t as u32,
+                    opts: NO_OPTS,
+                }),
+                Step::CallWith(t, o) => {
+                    self.call_opts.push(*o);
+                    self.code.push(Instr::Call {
+                        target: *t as u32,
+                        opts: (self.call_opts.len() - 1) as u32,
+                    });
+                }
                 Step::Enqueue(q) => self.code.push(Instr::Enqueue { queue: *q as u32 }),
                 Step::Maybe { p, steps } => {
                     let at = self.code.len();

@@ -9,7 +9,7 @@
 //! Continuations never recurse: anything that makes a frame ready pushes it on `ready`, drained
 //! after each event, so a queue of a million zero-time requests cannot overflow the stack.
 
-use super::program::{Instr, NO_PROGRAM, Program};
+use super::program::{Instr, NO_OPTS, NO_PROGRAM, Program};
 use super::queue::EventQueue;
 use super::rng::{StreamKey, StreamRng};
 use super::time::{self, Time};
@@ -18,7 +18,7 @@ use crate::components::cache::{CacheCounters, CacheStore};
 use crate::components::database::Replication;
 use crate::components::station::{Station, StationStats, UNBOUNDED};
 use crate::dist::Sampler;
-use crate::model::{Arrival, CompId, KeyLaw, Kind, Mode, Model, Op};
+use crate::model::{Arrival, CompId, FailureKind, KeyLaw, Kind, Mode, Model, Op};
 use crate::stats::histogram::LatencyHistogram;
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1, Zipf};
@@ -52,7 +52,10 @@ enum Outcome {
 enum Ev {
     Arrival,
     Think(u32),
-    WorkDone(u32),
+    WorkDone {
+        frame: u32,
+        generation: u32,
+    },
     Timeout {
         req: u32,
         generation: u32,
@@ -63,23 +66,54 @@ enum Ev {
         generation: u32,
     },
     /// An unpooled call finished setting up its connection.
-    ConnectDone(u32),
+    ConnectDone {
+        frame: u32,
+        generation: u32,
+    },
     /// A call's request message reached the callee's region.
-    Arrive(u32),
+    Arrive {
+        frame: u32,
+        generation: u32,
+    },
     /// A response (or error) message reached the caller.
     Deliver {
         parent: u32,
+        generation: u32,
         req: u32,
         why: Outcome,
     },
+    /// A call with a timeout ran out of time.
+    CallTimeout {
+        frame: u32,
+        generation: u32,
+    },
+    /// A call's backoff is over: try again.
+    CallRetry {
+        frame: u32,
+        generation: u32,
+    },
+    /// A client's backoff is over: send the request again.
+    Retry {
+        req: u32,
+        generation: u32,
+    },
+    Crash(u32),
+    Recover(u32),
+    /// A random failure's next up-or-down time; `failure` indexes the model's failures.
+    RandomFailure {
+        station: u32,
+        down: bool,
+    },
+    HealthTick(u32),
     WarmupEnd,
 }
 
 /// What `ready` holds: frames to run on from their pc, and frames to finish with an error.
 #[derive(Debug, Clone, Copy)]
 enum Ready {
-    Advance(u32),
-    Fail(u32, Outcome),
+    /// (frame, its generation when it was made ready).
+    Advance(u32, u32),
+    Fail(u32, u32, Outcome),
 }
 
 const NONE: u32 = u32::MAX;
@@ -104,6 +138,10 @@ struct Request {
     /// The client's region (NO_REGION without a network) and identity (for browser caches).
     region: u16,
     client: u32,
+    /// When the first attempt was sent (latency is measured from here).
+    first_arrival: Time,
+    /// Retries so far (0 for the first attempt).
+    attempt: u32,
 }
 
 const NO_REGION: u16 = u16::MAX;
@@ -130,6 +168,13 @@ struct Frame {
     pool_wait: u32,
     /// This visit came over a pooled connection (no setup time).
     pooled: bool,
+    /// False once freed; with `generation`, tells stale events and responses apart.
+    alive: bool,
+    /// The parent's generation when this frame was called: a response to an abandoned call
+    /// (timed out, or its caller crashed) finds a different generation and is dropped.
+    parent_gen: u32,
+    /// Retries of the current call so far.
+    attempt: u32,
 }
 
 /// A caller-side connection pool definition on one component.
@@ -192,6 +237,8 @@ struct Comp {
     /// CDN: the edge station serving clients of each region.
     nearest_edge: Vec<u32>,
     rate_limited: u64,
+    call_timeouts: u64,
+    call_retries: u64,
 }
 
 /// Requests allowed per nanosecond, refilled continuously, with a burst of one second's worth.
@@ -258,6 +305,17 @@ pub struct RunStats {
     pub live_at_end: u64,
     /// Requests answered by the client's own browser cache (counted as completed, 0 ms).
     pub browser_hits: u64,
+    /// Attempts sent by clients (first attempts and retries) for measured requests.
+    pub attempts: u64,
+    pub retries: u64,
+    /// Retries the retry budget refused.
+    pub retries_denied: u64,
+    /// Responses that came back to a caller that had stopped waiting (timed out or crashed).
+    pub orphaned_responses: u64,
+    /// Crashes (true) and recoveries (false): (time, component, instance).
+    pub crash_log: Vec<(Time, u32, u32, bool)>,
+    /// Instances that crashed for lack of memory.
+    pub oom_crashes: u64,
     pub latency: LatencyHistogram,
     pub classes: Vec<ClassStats>,
     pub components: Vec<CompStats>,
@@ -286,6 +344,13 @@ pub struct CompStats {
     pub edges: Vec<(String, CacheCounters)>,
     /// Calls refused by an external API's rate limit.
     pub rate_limited: u64,
+    pub call_timeouts: u64,
+    pub call_retries: u64,
+    /// Balancers: requests refused because no backend was believed healthy; sticky sessions lost.
+    pub no_backend: u64,
+    pub sessions_lost: u64,
+    /// Busy-worker time of each instance (ns · workers).
+    pub instance_busy: Vec<u128>,
     pub reads_on_replicas: u64,
     pub stale_reads: u64,
     pub task_latency: Option<LatencyHistogram>,
@@ -314,6 +379,9 @@ pub struct Sim<'m> {
     station_comp: Vec<u32>,
     station_region: Vec<u16>,
     network: Option<NetworkRt>,
+    retry_tokens: f64,
+    retry_rng: StreamRng,
+    failure_rng: StreamRng,
     /// Cumulative shares of the client regions.
     client_regions: Vec<(u16, f64)>,
     /// Browser caches: when each (client, key) was last fetched, for classes with `max_age_s`.
@@ -403,6 +471,8 @@ impl<'m> Sim<'m> {
                 blocked: VecDeque::new(),
                 nearest_edge: Vec::new(),
                 rate_limited: 0,
+                call_timeouts: 0,
+                call_retries: 0,
                 coalesce: matches!(&c.kind, Kind::Cache(k) if k.coalesce),
                 replication: match &c.kind {
                     Kind::Database(d) if d.replicas > 0 => Some(Replication::new(d.replicas)),
@@ -483,7 +553,8 @@ impl<'m> Sim<'m> {
                         tc.first_station..tc.first_station + tc.stations
                     })
                     .collect();
-                comps[id].balancer = Some(Balancer::new(lb.policy, backends));
+                comps[id].balancer =
+                    Some(Balancer::new(lb.policy, backends, lb.health_check.clone()));
             }
         }
         let total_w: f64 = model.workload.classes.iter().map(|c| c.weight).sum();
@@ -528,6 +599,12 @@ impl<'m> Sim<'m> {
             tasks_shed: 0,
             live_at_end: 0,
             browser_hits: 0,
+            attempts: 0,
+            retries: 0,
+            retries_denied: 0,
+            orphaned_responses: 0,
+            crash_log: Vec::new(),
+            oom_crashes: 0,
             latency: LatencyHistogram::default(),
             classes: model
                 .workload
@@ -574,6 +651,9 @@ impl<'m> Sim<'m> {
                     .collect()
             },
             browser: rustc_hash::FxHashMap::default(),
+            retry_tokens: 0.0,
+            retry_rng: cfg.key.stream("workload/retries"),
+            failure_rng: cfg.key.stream("failures"),
             pools,
             requests: Vec::new(),
             free_requests: Vec::new(),
@@ -605,6 +685,40 @@ impl<'m> Sim<'m> {
                     let t = self.draw_think();
                     self.events.schedule(t, Ev::Think(u));
                 }
+            }
+        }
+        for f in &self.model.failures {
+            let c = &self.comps[f.component];
+            let instances: Vec<u32> = match f.instance {
+                Some(i) => vec![c.first_station + i],
+                None => (c.first_station..c.first_station + c.stations).collect(),
+            };
+            for st in instances {
+                match f.kind {
+                    FailureKind::Scheduled { at_s, for_s } => {
+                        self.events.schedule(time::from_s(at_s), Ev::Crash(st));
+                        if let Some(d) = for_s {
+                            self.events
+                                .schedule(time::from_s(at_s + d), Ev::Recover(st));
+                        }
+                    }
+                    FailureKind::Random { mtbf_s, .. } => {
+                        let e: f64 = Exp1.sample(&mut self.failure_rng);
+                        self.events.schedule(
+                            time::from_s(e * mtbf_s),
+                            Ev::RandomFailure {
+                                station: st,
+                                down: true,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+        for (id, c) in self.comps.iter().enumerate() {
+            if let Some(h) = c.balancer.as_ref().and_then(|b| b.health.as_ref()) {
+                self.events
+                    .schedule(time::from_s(h.interval_s), Ev::HealthTick(id as u32));
             }
         }
         let limit = self.cfg.max_events.unwrap_or(u64::MAX);
@@ -645,17 +759,24 @@ impl<'m> Sim<'m> {
                 }
             }
             Ev::Think(user) => self.new_request(user),
-            Ev::WorkDone(f) => self.work_done(f),
+            Ev::WorkDone { frame, generation } => {
+                if self.is_current(frame, generation) {
+                    self.work_done(frame)
+                }
+            }
             Ev::Timeout { req, generation } => {
                 let r = &mut self.requests[req as usize];
                 if r.live && r.generation == generation && !r.timed_out {
+                    // The attempt's frames go on (wasted work); the client gives up on it.
                     r.timed_out = true;
-                    let (measured, owner) = (r.measured, r.owner);
-                    if measured {
-                        self.out.timed_out += 1;
-                    }
-                    if owner != NONE {
-                        self.schedule_think(owner);
+                    if !self.client_retry(req) {
+                        let r = self.requests[req as usize];
+                        if r.measured {
+                            self.out.timed_out += 1;
+                        }
+                        if r.owner != NONE {
+                            self.schedule_think(r.owner);
+                        }
                     }
                 }
             }
@@ -667,13 +788,48 @@ impl<'m> Sim<'m> {
                         ps.waiters.remove(i);
                         ps.timeouts += 1;
                         self.frames[frame as usize].pool_wait = NONE;
-                        self.ready.push_back(Ready::Fail(frame, Outcome::Failed));
+                        self.ready.push_back(Ready::Fail(
+                            frame,
+                            self.frames[frame as usize].generation,
+                            Outcome::Failed,
+                        ));
                     }
                 }
             }
-            Ev::ConnectDone(f) => self.admit(f),
-            Ev::Arrive(f) => self.arrive(f),
-            Ev::Deliver { parent, req, why } => self.notify(parent, req, why),
+            Ev::ConnectDone { frame, generation } => {
+                if self.is_current(frame, generation) {
+                    self.admit(frame)
+                }
+            }
+            Ev::Arrive { frame, generation } => {
+                if self.is_current(frame, generation) {
+                    self.arrive(frame)
+                }
+            }
+            Ev::Deliver {
+                parent,
+                generation,
+                req,
+                why,
+            } => self.notify(parent, generation, req, why),
+            Ev::CallTimeout { frame, generation } => self.call_timed_out(frame, generation),
+            Ev::CallRetry { frame, generation } => {
+                if self.is_current(frame, generation) {
+                    self.ready.push_back(Ready::Advance(frame, generation));
+                }
+            }
+            Ev::Retry { req, generation } => self.send_retry(req, generation),
+            Ev::Crash(st) => self.crash(st, None),
+            Ev::Recover(st) => self.recover(st),
+            Ev::RandomFailure { station, down } => {
+                if down {
+                    self.crash(station, None);
+                } else {
+                    self.recover(station);
+                }
+                self.schedule_random_failure(station, !down);
+            }
+            Ev::HealthTick(c) => self.health_tick(c),
             Ev::WarmupEnd => self.reset_measurements(),
         }
     }
@@ -740,6 +896,10 @@ impl<'m> Sim<'m> {
         if measured {
             self.out.arrived += 1;
         }
+        if let Some(b) = self.model.workload.retry.as_ref().and_then(|r| r.budget) {
+            // Each request earns a fraction of a retry; a small reserve absorbs short bursts.
+            self.retry_tokens = (self.retry_tokens + b).min((100.0 * b).max(10.0));
+        }
         if let Some(max_age) = self.model.workload.classes[class].max_age_s
             && let Some(&at) = self.browser.get(&(client, key))
             && self.now < at.saturating_add(time::from_s(max_age))
@@ -781,6 +941,8 @@ impl<'m> Sim<'m> {
             generation: 0,
             region,
             client,
+            first_arrival: self.now,
+            attempt: 0,
         });
         if let Some(t) = self.model.workload.timeout_ms {
             let generation = self.requests[req as usize].generation;
@@ -788,6 +950,9 @@ impl<'m> Sim<'m> {
                 self.now.saturating_add(time::from_ms(t)),
                 Ev::Timeout { req, generation },
             );
+        }
+        if measured {
+            self.out.attempts += 1;
         }
         let entry = self.classes[class].entry;
         self.call(entry, req, PARENT_CLIENT, false, region);
@@ -830,7 +995,19 @@ impl<'m> Sim<'m> {
         self.free_requests.push(i);
     }
 
+    #[inline]
+    fn is_current(&self, f: u32, generation: u32) -> bool {
+        let fr = &self.frames[f as usize];
+        fr.alive && fr.generation == generation
+    }
+
+    fn free_frame(&mut self, f: u32) {
+        self.frames[f as usize].alive = false;
+        self.free_frames.push(f);
+    }
+
     fn alloc_frame(&mut self, mut f: Frame) -> u32 {
+        f.alive = true;
         match self.free_frames.pop() {
             Some(i) => {
                 f.generation = self.frames[i as usize].generation.wrapping_add(1);
@@ -845,12 +1022,24 @@ impl<'m> Sim<'m> {
     }
 
     /// Chooses the instance a call to `target` lands on (balancers pick a backend).
-    fn route(&mut self, target: u32, req: u32) -> u32 {
+    fn route(&mut self, target: u32, req: u32) -> Option<u32> {
         let c = &mut self.comps[target as usize];
         if let Some(b) = &mut c.balancer {
             c.routed += 1;
-            return b.pick(&self.stations, &mut c.rng);
+            let r = &self.requests[req as usize];
+            // Sticky sessions follow the client; anonymous traffic follows the key.
+            let sticky = if self.model.workload.population.is_some() || r.owner != NONE {
+                r.client as u64
+            } else {
+                r.key
+            };
+            return b.pick(&self.stations, &mut c.rng, sticky, r.client);
         }
+        Some(self.route_direct(target, req))
+    }
+
+    fn route_direct(&mut self, target: u32, req: u32) -> u32 {
+        let c = &mut self.comps[target as usize];
         if c.stations == 1 {
             return c.first_station;
         }
@@ -884,7 +1073,16 @@ impl<'m> Sim<'m> {
 
     /// Starts a visit of request `req` to component `target` on behalf of frame `parent`.
     fn call(&mut self, target: u32, req: u32, parent: u32, pooled: bool, from: u16) {
-        let station = self.route(target, req);
+        let parent_gen = if parent < PARENT_TASK {
+            self.frames[parent as usize].generation
+        } else {
+            0
+        };
+        let Some(station) = self.route(target, req) else {
+            // No backend the balancer believes healthy: 503.
+            self.notify(parent, parent_gen, req, Outcome::Failed);
+            return;
+        };
         let comp = self.station_comp[station as usize];
         let class = self.requests[req as usize].class as usize;
         let pc = self.prog.entry[comp as usize][class];
@@ -907,14 +1105,25 @@ impl<'m> Sim<'m> {
             pool: NONE,
             pool_wait: NONE,
             pooled,
+            alive: true,
+            parent_gen,
+            attempt: 0,
         });
         let d = self.hop(from, self.station_region[station as usize]);
         if d == 0 {
             self.arrive(f);
         } else {
-            self.frames[f as usize].arrived = self.now + d;
-            self.frames[f as usize].wait_since = self.now + d;
-            self.events.schedule(self.now + d, Ev::Arrive(f));
+            let fr = &mut self.frames[f as usize];
+            fr.arrived = self.now + d;
+            fr.wait_since = self.now + d;
+            let generation = fr.generation;
+            self.events.schedule(
+                self.now + d,
+                Ev::Arrive {
+                    frame: f,
+                    generation,
+                },
+            );
         }
     }
 
@@ -923,6 +1132,27 @@ impl<'m> Sim<'m> {
             station, comp, req, ..
         } = self.frames[f as usize];
         let now = self.now;
+        if !self.stations[station as usize].up {
+            // Connection refused: the instance is down.
+            self.stations[station as usize].stats.failed += 1;
+            self.reject(f, Outcome::Failed);
+            return;
+        }
+        if let Kind::Server(sv) = &self.model.components[comp as usize].kind
+            && let Some(mem) = &sv.memory
+            && mem.base_mb
+                + mem.per_request_mb * (self.stations[station as usize].present + 1) as f64
+                > mem.limit_mb
+        {
+            // Out of memory: the process dies with everything in it, and restarts later.
+            self.out.oom_crashes += 1;
+            let restart = time::from_s(mem.restart_s);
+            // The arriving frame is at this station too: the crash fails it with the rest.
+            self.crash(station, Some("out of memory"));
+            self.events
+                .schedule(now.saturating_add(restart), Ev::Recover(station));
+            return;
+        }
         let c = &mut self.comps[comp as usize];
         let st = &mut self.stations[station as usize];
         st.advance_clock(now);
@@ -963,8 +1193,13 @@ impl<'m> Sim<'m> {
         {
             // A fresh connection: handshake and authentication before the query can queue.
             let d = setup.sample(rng);
-            self.events
-                .schedule(now.saturating_add(d), Ev::ConnectDone(f));
+            self.events.schedule(
+                now.saturating_add(d),
+                Ev::ConnectDone {
+                    frame: f,
+                    generation: self.frames[f as usize].generation,
+                },
+            );
             return;
         }
         self.admit(f);
@@ -980,11 +1215,13 @@ impl<'m> Sim<'m> {
         self.frames[f as usize].wait_since = now;
         if c.asynchronous {
             // Workers are taken step by step, at each Work.
-            self.ready.push_back(Ready::Advance(f));
+            self.ready
+                .push_back(Ready::Advance(f, self.frames[f as usize].generation));
         } else if st.has_free_worker() {
             st.busy += 1;
             self.frames[f as usize].holds = true;
-            self.ready.push_back(Ready::Advance(f));
+            self.ready
+                .push_back(Ready::Advance(f, self.frames[f as usize].generation));
         } else {
             st.queue.push_back(f);
         }
@@ -992,9 +1229,14 @@ impl<'m> Sim<'m> {
 
     /// A frame turned away at the door: it never entered the station.
     fn reject(&mut self, f: u32, why: Outcome) {
-        let Frame { parent, req, .. } = self.frames[f as usize];
-        self.free_frames.push(f);
-        self.notify(parent, req, why);
+        let Frame {
+            parent,
+            parent_gen,
+            req,
+            ..
+        } = self.frames[f as usize];
+        self.free_frame(f);
+        self.notify(parent, parent_gen, req, why);
     }
 
     /// Gives a freed worker of `station` to the oldest waiting frame, if any.
@@ -1007,11 +1249,13 @@ impl<'m> Sim<'m> {
             let fr = &mut self.frames[g as usize];
             fr.waited += self.now - fr.wait_since;
             fr.holds = true;
-            self.ready.push_back(Ready::Advance(g));
+            self.ready
+                .push_back(Ready::Advance(g, self.frames[g as usize].generation));
             // A place in the queue opened: the oldest blocked producer may enqueue.
             let comp = self.station_comp[station as usize] as usize;
             if let Some(p) = self.comps[comp].blocked.pop_front() {
-                self.ready.push_back(Ready::Advance(p));
+                self.ready
+                    .push_back(Ready::Advance(p, self.frames[p as usize].generation));
             }
         }
     }
@@ -1031,14 +1275,17 @@ impl<'m> Sim<'m> {
             self.release(f);
         }
         self.frames[f as usize].pc += 1;
-        self.ready.push_back(Ready::Advance(f));
+        self.ready
+            .push_back(Ready::Advance(f, self.frames[f as usize].generation));
     }
 
     fn drain(&mut self) {
         while let Some(r) = self.ready.pop_front() {
             match r {
-                Ready::Advance(f) => self.advance(f),
-                Ready::Fail(f, why) => self.finish(f, why),
+                Ready::Advance(f, g) if self.is_current(f, g) => self.advance(f),
+                Ready::Fail(f, g, why) if self.is_current(f, g) => self.finish(f, why),
+                // The frame died (its instance crashed) after it was made ready.
+                _ => {}
             }
         }
     }
@@ -1063,11 +1310,16 @@ impl<'m> Sim<'m> {
                         }
                     }
                     let d = self.prog.samplers[sampler as usize].sample(&mut self.comps[c].rng);
-                    self.events
-                        .schedule(self.now.saturating_add(d), Ev::WorkDone(f));
+                    self.events.schedule(
+                        self.now.saturating_add(d),
+                        Ev::WorkDone {
+                            frame: f,
+                            generation: self.frames[f as usize].generation,
+                        },
+                    );
                     return;
                 }
-                Instr::Call { target } => {
+                Instr::Call { target, opts } => {
                     let pooled = match self.comps[c].pools.iter().find(|p| p.target == target) {
                         None => false,
                         Some(_) if fr.pool != NONE => true,
@@ -1106,6 +1358,18 @@ impl<'m> Sim<'m> {
                     fr.pending = 1;
                     let req = fr.req;
                     let from = self.station_region[fr.station as usize];
+                    if opts != NO_OPTS
+                        && let Some(t) = self.prog.call_opts[opts as usize].timeout_ms
+                    {
+                        let generation = fr.generation;
+                        self.events.schedule(
+                            self.now.saturating_add(time::from_ms(t)),
+                            Ev::CallTimeout {
+                                frame: f,
+                                generation,
+                            },
+                        );
+                    }
                     self.call(target, req, f, pooled, from);
                     return;
                 }
@@ -1135,9 +1399,14 @@ impl<'m> Sim<'m> {
                             waited: 0,
                             pool: NONE,
                             pool_wait: NONE,
+                            parent_gen: fr.generation,
+                            attempt: 0,
                             ..fr
                         });
-                        self.ready.push_back(Ready::Advance(child));
+                        self.ready.push_back(Ready::Advance(
+                            child,
+                            self.frames[child as usize].generation,
+                        ));
                     }
                     return;
                 }
@@ -1196,7 +1465,8 @@ impl<'m> Sim<'m> {
                     if fr.fill_leader {
                         self.frames[f as usize].fill_leader = false;
                         for w in cache.filling.remove(&key).unwrap_or_default() {
-                            self.ready.push_back(Ready::Advance(w));
+                            self.ready
+                                .push_back(Ready::Advance(w, self.frames[w as usize].generation));
                         }
                     }
                     self.frames[f as usize].pc += 1;
@@ -1277,12 +1547,16 @@ impl<'m> Sim<'m> {
                     .get_mut((fr.station - comp.first_station) as usize)
                 {
                     for w in cache.filling.remove(&key).unwrap_or_default() {
-                        self.ready.push_back(Ready::Fail(w, why));
+                        self.ready.push_back(Ready::Fail(
+                            w,
+                            self.frames[w as usize].generation,
+                            why,
+                        ));
                     }
                 }
             }
         }
-        self.free_frames.push(f);
+        self.free_frame(f);
         // The response travels back to the caller (no hop for tasks: nobody waits on them).
         let back = match fr.parent {
             PARENT_TASK => 0,
@@ -1297,12 +1571,13 @@ impl<'m> Sim<'m> {
             }
         };
         if back == 0 {
-            self.notify(fr.parent, fr.req, why);
+            self.notify(fr.parent, fr.parent_gen, fr.req, why);
         } else {
             self.events.schedule(
                 self.now + back,
                 Ev::Deliver {
                     parent: fr.parent,
+                    generation: fr.parent_gen,
                     req: fr.req,
                     why,
                 },
@@ -1311,24 +1586,34 @@ impl<'m> Sim<'m> {
     }
 
     /// Tells a frame's parent (another frame, the client, or a queue) that it is done.
-    fn notify(&mut self, parent: u32, req: u32, why: Outcome) {
+    fn notify(&mut self, parent: u32, parent_gen: u32, req: u32, why: Outcome) {
         match parent {
             PARENT_CLIENT => self.client_done(req, why),
             PARENT_TASK => self.task_done(req, why),
+            p if !self.is_current(p, parent_gen) => {
+                // Nobody waits for this response any more: its caller timed out or crashed.
+                self.out.orphaned_responses += 1;
+            }
             p => {
                 let held = self.frames[p as usize].pool;
                 if held != NONE {
                     self.frames[p as usize].pool = NONE;
                     self.release_connection(held);
                 }
+                if why != Outcome::Ok && self.retry_call(p) {
+                    return;
+                }
                 let pf = &mut self.frames[p as usize];
                 pf.pending -= 1;
                 pf.error = pf.error.max(why);
                 if pf.pending == 0 {
+                    pf.attempt = 0;
                     if pf.error == Outcome::Ok {
-                        self.ready.push_back(Ready::Advance(p));
+                        self.ready
+                            .push_back(Ready::Advance(p, self.frames[p as usize].generation));
                     } else {
-                        self.ready.push_back(Ready::Fail(p, pf.error));
+                        let (g, e) = (pf.generation, pf.error);
+                        self.ready.push_back(Ready::Fail(p, g, e));
                     }
                 }
             }
@@ -1348,10 +1633,243 @@ impl<'m> Sim<'m> {
                 ps.wait_sum += (now - fr.wait_since) as u128;
                 fr.pool_wait = NONE;
                 fr.pool = idx;
-                self.ready.push_back(Ready::Advance(g));
+                self.ready
+                    .push_back(Ready::Advance(g, self.frames[g as usize].generation));
             }
             None => ps.available += 1,
         }
+    }
+
+    /// Whether the client retries request `req` (which failed or timed out); if so the next
+    /// attempt is scheduled after a jittered exponential backoff.
+    fn client_retry(&mut self, req: u32) -> bool {
+        let Some(policy) = &self.model.workload.retry else {
+            return false;
+        };
+        let r = self.requests[req as usize];
+        if r.attempt >= policy.max || r.is_task {
+            return false;
+        }
+        if let Some(budget) = policy.budget {
+            if self.retry_tokens < 1.0 {
+                if r.measured {
+                    self.out.retries_denied += 1;
+                }
+                return false;
+            }
+            let _ = budget;
+            self.retry_tokens -= 1.0;
+        }
+        let base = policy.backoff_ms * policy.multiplier.powi(r.attempt as i32);
+        let wait_ms = if policy.jitter {
+            base * self.retry_rng.random::<f64>()
+        } else {
+            base
+        };
+        if self.live >= self.cfg.max_in_flight {
+            return false;
+        }
+        let next = self.alloc_request(Request {
+            attempt: r.attempt + 1,
+            timed_out: false,
+            live: true,
+            generation: 0,
+            ..r
+        });
+        if r.measured {
+            self.out.retries += 1;
+        }
+        let generation = self.requests[next as usize].generation;
+        self.events.schedule(
+            self.now.saturating_add(time::from_ms(wait_ms)),
+            Ev::Retry {
+                req: next,
+                generation,
+            },
+        );
+        true
+    }
+
+    /// A retry's backoff is over: send the attempt.
+    fn send_retry(&mut self, req: u32, generation: u32) {
+        let r = self.requests[req as usize];
+        if !(r.live && r.generation == generation) {
+            return;
+        }
+        if r.measured {
+            self.out.attempts += 1;
+        }
+        if let Some(t) = self.model.workload.timeout_ms {
+            self.events.schedule(
+                self.now.saturating_add(time::from_ms(t)),
+                Ev::Timeout { req, generation },
+            );
+        }
+        let entry = self.classes[r.class as usize].entry;
+        self.call(entry, req, PARENT_CLIENT, false, r.region);
+    }
+
+    /// A call with a timeout ran out of time: abandon it (the callee goes on), then retry or fail.
+    fn call_timed_out(&mut self, f: u32, generation: u32) {
+        if !self.is_current(f, generation) || self.frames[f as usize].pending == 0 {
+            return;
+        }
+        let c = self.frames[f as usize].comp as usize;
+        self.comps[c].call_timeouts += 1;
+        // A new generation: the abandoned callee's response will find nobody waiting.
+        let fr = &mut self.frames[f as usize];
+        fr.generation = fr.generation.wrapping_add(1);
+        let held = fr.pool;
+        fr.pool = NONE;
+        if held != NONE {
+            self.release_connection(held);
+        }
+        if !self.retry_call(f) {
+            let fr = &mut self.frames[f as usize];
+            fr.pending = 0;
+            let g = fr.generation;
+            self.ready.push_back(Ready::Fail(f, g, Outcome::Failed));
+        }
+    }
+
+    /// If the call frame `f` is waiting on has retries left, schedule the next attempt.
+    fn retry_call(&mut self, f: u32) -> bool {
+        let fr = self.frames[f as usize];
+        let Some(Instr::Call { opts, .. }) =
+            fr.pc.checked_sub(1).map(|pc| self.prog.code[pc as usize])
+        else {
+            return false;
+        };
+        if opts == NO_OPTS || fr.pending != 1 {
+            return false;
+        }
+        let o = self.prog.call_opts[opts as usize];
+        if fr.attempt >= o.retries {
+            return false;
+        }
+        let c = fr.comp as usize;
+        self.comps[c].call_retries += 1;
+        let base = o.backoff_ms * 2f64.powi(fr.attempt as i32);
+        let wait = base * self.comps[c].rng.random::<f64>();
+        let fm = &mut self.frames[f as usize];
+        fm.generation = fm.generation.wrapping_add(1);
+        fm.attempt += 1;
+        fm.pending = 0;
+        fm.error = Outcome::Ok;
+        fm.pc -= 1;
+        let generation = fm.generation;
+        let held = fm.pool;
+        fm.pool = NONE;
+        if held != NONE {
+            self.release_connection(held);
+        }
+        self.events.schedule(
+            self.now.saturating_add(time::from_ms(wait)),
+            Ev::CallRetry {
+                frame: f,
+                generation,
+            },
+        );
+        true
+    }
+
+    /// Instance `st` crashes: everything in it fails, its memory (sessions, cache) is lost.
+    fn crash(&mut self, st: u32, _why: Option<&str>) {
+        let now = self.now;
+        let comp = self.station_comp[st as usize] as usize;
+        {
+            let s = &mut self.stations[st as usize];
+            if !s.up {
+                return;
+            }
+            s.advance_clock(now);
+            s.up = false;
+            s.stats.crashes += 1;
+        }
+        self.out
+            .crash_log
+            .push((now, comp as u32, st - self.comps[comp].first_station, true));
+        let mut orphans = Vec::new();
+        for i in 0..self.frames.len() {
+            let fr = self.frames[i];
+            if fr.alive && fr.station == st {
+                if fr.root {
+                    orphans.push((fr.parent, fr.parent_gen, fr.req));
+                    self.stations[st as usize].stats.failed += 1;
+                }
+                self.free_frame(i as u32);
+            }
+        }
+        let first = self.comps[comp].first_station;
+        let s = &mut self.stations[st as usize];
+        s.busy = 0;
+        s.present = 0;
+        s.queue.clear();
+        let rt = &mut self.comps[comp];
+        if let Some(cache) = rt.caches.get_mut((st - first) as usize) {
+            let (cap, ttl) = (cache.capacity_setting(), cache.ttl_setting());
+            *cache = CacheStore::new(cap, ttl);
+        }
+        for def in &rt.pools {
+            let ps = &mut self.pools[(def.first_state + st - first) as usize];
+            ps.advance_clock(now);
+            ps.available = ps.size;
+            ps.waiters.clear();
+        }
+        for c in &mut self.comps {
+            if let Some(b) = &mut c.balancer {
+                b.lose_sessions(st);
+            }
+        }
+        for (parent, generation, req) in orphans {
+            self.notify(parent, generation, req, Outcome::Failed);
+        }
+    }
+
+    fn recover(&mut self, st: u32) {
+        let now = self.now;
+        let s = &mut self.stations[st as usize];
+        if s.up {
+            return;
+        }
+        s.advance_clock(now);
+        s.up = true;
+        let comp = self.station_comp[st as usize];
+        let first = self.comps[comp as usize].first_station;
+        self.out.crash_log.push((now, comp, st - first, false));
+    }
+
+    fn schedule_random_failure(&mut self, station: u32, down: bool) {
+        let comp = self.station_comp[station as usize] as usize;
+        let Some(f) = self.model.failures.iter().find(|f| {
+            f.component == comp
+                && matches!(f.kind, FailureKind::Random { .. })
+                && f.instance
+                    .is_none_or(|i| self.comps[comp].first_station + i == station)
+        }) else {
+            return;
+        };
+        let FailureKind::Random { mtbf_s, mttr_s } = f.kind else {
+            return;
+        };
+        let mean = if down { mtbf_s } else { mttr_s };
+        let e: f64 = Exp1.sample(&mut self.failure_rng);
+        self.events.schedule(
+            self.now.saturating_add(time::from_s(e * mean)),
+            Ev::RandomFailure { station, down },
+        );
+    }
+
+    fn health_tick(&mut self, c: u32) {
+        let Some(b) = &mut self.comps[c as usize].balancer else {
+            return;
+        };
+        let Some(h) = b.health.clone() else { return };
+        b.check(&self.stations);
+        self.events.schedule(
+            self.now.saturating_add(time::from_s(h.interval_s)),
+            Ev::HealthTick(c),
+        );
     }
 
     fn client_done(&mut self, req: u32, why: Outcome) {
@@ -1360,11 +1878,13 @@ impl<'m> Sim<'m> {
             if r.measured {
                 self.out.late_responses += 1;
             }
+        } else if why != Outcome::Ok && self.client_retry(req) {
+            // A new attempt is on its way; this one is over.
         } else {
             if r.measured {
                 match why {
                     Outcome::Ok => {
-                        let lat = self.now - r.arrival;
+                        let lat = self.now - r.first_arrival;
                         if self.model.workload.classes[r.class as usize]
                             .max_age_s
                             .is_some()
@@ -1424,6 +1944,12 @@ impl<'m> Sim<'m> {
                 cache.counters = CacheCounters::default();
             }
             c.rate_limited = 0;
+            c.call_timeouts = 0;
+            c.call_retries = 0;
+            if let Some(b) = &mut c.balancer {
+                b.no_backend = 0;
+                b.sessions_lost = 0;
+            }
             if let Some(r) = &mut c.replication {
                 r.reads = 0;
                 r.stale_reads = 0;
@@ -1506,6 +2032,13 @@ impl<'m> Sim<'m> {
                     _ => Vec::new(),
                 },
                 rate_limited: rt.rate_limited,
+                call_timeouts: rt.call_timeouts,
+                call_retries: rt.call_retries,
+                no_backend: rt.balancer.as_ref().map_or(0, |b| b.no_backend),
+                sessions_lost: rt.balancer.as_ref().map_or(0, |b| b.sessions_lost),
+                instance_busy: (rt.first_station..rt.first_station + rt.stations)
+                    .map(|s| self.stations[s as usize].stats.busy_area)
+                    .collect(),
                 reads_on_replicas: reads,
                 stale_reads: stale,
                 task_latency: rt.task_latency.take(),
@@ -1546,6 +2079,6 @@ pub fn simulate(model: &Model, cfg: RunConfig) -> RunStats {
 #[allow(dead_code)]
 fn _assert_sizes() {
     // Keep the hot structures small; growing them costs cache misses on every event.
-    const _: () = assert!(std::mem::size_of::<Ev>() <= 12);
+    const _: () = assert!(std::mem::size_of::<Ev>() <= 16);
     let _ = CompId::default;
 }

@@ -72,7 +72,7 @@ fn collect_targets(steps: &[Step], out: &mut Vec<(CompId, Edge)>) {
     for s in steps {
         match s {
             Step::Work(_) => {}
-            Step::Call(t) => out.push((*t, Edge::Call)),
+            Step::Call(t) | Step::CallWith(t, _) => out.push((*t, Edge::Call)),
             Step::Enqueue(t) => out.push((*t, Edge::Enqueue)),
             Step::Maybe { steps, .. } => collect_targets(steps, out),
             Step::Parallel(branches) => {

@@ -27,7 +27,46 @@ pub struct Model {
     pub workload: Workload,
     pub components: Vec<Component>,
     pub network: Option<Network>,
+    pub failures: Vec<Failure>,
     pub sim: SimSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub component: CompId,
+    /// None: every instance.
+    pub instance: Option<u32>,
+    pub kind: FailureKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum FailureKind {
+    Scheduled { at_s: f64, for_s: Option<f64> },
+    Random { mtbf_s: f64, mttr_s: f64 },
+}
+
+#[derive(Debug, Clone)]
+pub struct Retry {
+    pub max: u32,
+    pub backoff_ms: f64,
+    pub multiplier: f64,
+    pub jitter: bool,
+    pub budget: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HealthCheck {
+    pub interval_s: f64,
+    pub unhealthy: u32,
+    pub healthy: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Memory {
+    pub base_mb: f64,
+    pub per_request_mb: f64,
+    pub limit_mb: f64,
+    pub restart_s: f64,
 }
 
 /// Index of a region in [`Network::regions`].
@@ -62,6 +101,7 @@ pub struct Workload {
     pub clients: Vec<(RegionId, f64)>,
     /// Distinct clients of an open workload (for browser caches).
     pub population: Option<u32>,
+    pub retry: Option<Retry>,
 }
 
 #[derive(Debug, Clone)]
@@ -252,6 +292,7 @@ pub struct Server {
     pub mode: Mode,
     /// Connection pools per instance, by target component.
     pub pools: Vec<(CompId, Pool)>,
+    pub memory: Option<Memory>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -275,12 +316,14 @@ pub enum Policy {
     Random,
     LeastConnections,
     PowerOfTwoChoices,
+    Sticky,
 }
 
 #[derive(Debug, Clone)]
 pub struct LoadBalancer {
     pub targets: Vec<CompId>,
     pub policy: Policy,
+    pub health_check: Option<HealthCheck>,
 }
 
 #[derive(Debug, Clone)]
@@ -342,6 +385,14 @@ pub enum Step {
     Maybe { p: f64, steps: Vec<Step> },
     Parallel(Vec<Vec<Step>>),
     Enqueue(CompId),
+    CallWith(CompId, CallOptions),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CallOptions {
+    pub timeout_ms: Option<f64>,
+    pub retries: u32,
+    pub backoff_ms: f64,
 }
 
 /// Run settings from the model's `sim`, before command-line overrides.

@@ -36,7 +36,7 @@ fn scale_steps(steps: &mut [Step], f: f64) {
                     scale_steps(b, f);
                 }
             }
-            Step::Call(_) | Step::Enqueue(_) => {}
+            Step::Call(_) | Step::CallWith(..) | Step::Enqueue(_) => {}
         }
     }
 }

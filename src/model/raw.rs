@@ -18,6 +18,9 @@ pub struct RawModel {
     pub components: Vec<(String, RawComponent)>,
     #[serde(default)]
     pub network: Option<RawNetwork>,
+    /// Crashes and recoveries, scheduled or random.
+    #[serde(default)]
+    pub failures: Option<Vec<RawFailure>>,
     #[serde(default)]
     pub sim: Option<RawSim>,
 }
@@ -34,6 +37,9 @@ pub struct RawWorkload {
     pub profile: Option<RawProfile>,
     #[serde(default)]
     pub timeout_ms: Option<f64>,
+    /// Clients retry failed or timed-out requests.
+    #[serde(default)]
+    pub retry: Option<RawRetry>,
     /// Where clients are: regions with shares of the traffic (needs `network`).
     #[serde(default)]
     pub clients: Option<Vec<RawClientRegion>>,
@@ -124,6 +130,9 @@ pub enum RawComponent {
         /// Connection pools of each instance, by the component they connect to.
         #[serde(default)]
         pools: Option<BTreeMap<String, RawPool>>,
+        /// Memory use per instance; past the limit the instance crashes and restarts.
+        #[serde(default)]
+        memory: Option<RawMemory>,
         /// The region this component runs in (see `network`).
         #[serde(default)]
         region: Option<String>,
@@ -132,6 +141,9 @@ pub enum RawComponent {
         targets: Vec<String>,
         #[serde(default)]
         policy: Option<RawPolicy>,
+        /// Without health checks a balancer keeps sending requests to dead instances.
+        #[serde(default)]
+        health_check: Option<RawHealthCheck>,
         /// The region this component runs in (see `network`).
         #[serde(default)]
         region: Option<String>,
@@ -234,6 +246,69 @@ impl RawComponent {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub enum RawFailure {
+    /// Instance `instance` (all instances when omitted) of `component` crashes at `at_s` and
+    /// recovers after `for_s` (never, when omitted).
+    Crash {
+        component: String,
+        #[serde(default)]
+        instance: Option<u32>,
+        at_s: f64,
+        #[serde(default)]
+        for_s: Option<f64>,
+    },
+    /// Each instance (or `instance`) fails after exponential up times of mean `mtbf_s` and
+    /// recovers after exponential down times of mean `mttr_s`.
+    Random {
+        component: String,
+        #[serde(default)]
+        instance: Option<u32>,
+        mtbf_s: f64,
+        mttr_s: f64,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename = "Retry")]
+pub struct RawRetry {
+    /// Retries after the first attempt.
+    pub max: u32,
+    pub backoff_ms: f64,
+    #[serde(default)]
+    pub multiplier: Option<f64>,
+    /// Full jitter: wait a uniform time between 0 and the backoff (default true).
+    #[serde(default)]
+    pub jitter: Option<bool>,
+    /// Retry budget: at most this many retries per request sent (e.g. 0.1); default unlimited.
+    #[serde(default)]
+    pub budget: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename = "HealthCheck")]
+pub struct RawHealthCheck {
+    pub interval_s: f64,
+    /// Consecutive failed checks before an instance is taken out (default 3).
+    #[serde(default)]
+    pub unhealthy: Option<u32>,
+    /// Consecutive passed checks before it is put back (default 2).
+    #[serde(default)]
+    pub healthy: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename = "Memory")]
+pub struct RawMemory {
+    pub base_mb: f64,
+    pub per_request_mb: f64,
+    pub limit_mb: f64,
+    /// Time to restart after running out of memory (default 30 s).
+    #[serde(default)]
+    pub restart_s: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename = "Edge")]
 pub struct RawEdge {
     pub region: String,
@@ -291,6 +366,9 @@ pub enum RawPolicy {
     Random,
     LeastConnections,
     PowerOfTwoChoices,
+    /// Consistent hashing by client (or by key when clients are anonymous): a client's session
+    /// stays on one instance.
+    Sticky,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -298,9 +376,26 @@ pub enum RawPolicy {
 pub enum RawStep {
     Work(RawDist),
     Call(String),
-    Maybe { p: f64, steps: Vec<RawStep> },
-    Parallel { branches: Vec<Vec<RawStep>> },
+    Maybe {
+        p: f64,
+        steps: Vec<RawStep>,
+    },
+    Parallel {
+        branches: Vec<Vec<RawStep>>,
+    },
     Enqueue(String),
+    /// A call with its own timeout and retries: the caller gives up after `timeout_ms` (the callee
+    /// still finishes its work) and retries a failed or timed-out call up to `retries` times,
+    /// after a jittered exponential backoff starting at `backoff_ms`.
+    CallWith {
+        target: String,
+        #[serde(default)]
+        timeout_ms: Option<f64>,
+        #[serde(default)]
+        retries: Option<u32>,
+        #[serde(default)]
+        backoff_ms: Option<f64>,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -471,20 +471,20 @@ mod tests {
         let text = "Model(\n  name: \"x\", // c\n  components: {\n    \"app\": Server(workers: 4, handler: [Work(Exp(mean_ms: 2.0)), Maybe(p: 1.5, steps: [])]),\n  },\n  sim: Some(Sim(seed: 3)),\n)";
         let m = SpanMap::scan(text);
         let p = Path::root().join("components").join("app");
-        assert_eq!(m.value(&p.join("workers")).start, Pos { line: 4, col: 27 });
+        assert_eq!(m.value(&p.join("workers")).start, Pos { line: 4, col: 28 });
         assert_eq!(
             m.value(&p.join("handler").join(1).join("p")).start,
-            Pos { line: 4, col: 76 }
+            Pos { line: 4, col: 75 }
         );
         assert_eq!(
             m.value(&p.join("handler").join(0).join(0).join("mean_ms"))
                 .start,
-            Pos { line: 4, col: 62 }
+            Pos { line: 4, col: 59 }
         );
         assert_eq!(m.key(&p).start, Pos { line: 4, col: 5 });
         assert_eq!(
             m.value(&Path::root().join("sim").join("seed")).start,
-            Pos { line: 6, col: 18 }
+            Pos { line: 6, col: 23 }
         );
         // Unknown paths fall back to the nearest known ancestor.
         assert_eq!(m.value(&p.join("nope")).start, m.value(&p).start);

@@ -593,6 +593,23 @@ impl<'a> Checker<'a> {
         }
     }
 
+    fn call_target(&mut self, path: &Path, target: &str, owner: &str) -> CompId {
+        if target == owner {
+            self.error(
+                path,
+                format!("`{owner}` calls itself"),
+                "a call to another component (a synchronous call to oneself never returns)",
+            );
+        }
+        self.reference(
+            path,
+            target,
+            "call target",
+            |c| !matches!(c, RawComponent::Queue { .. }),
+            "a Server, LoadBalancer, Cache, Database, ExternalApi or Cdn (hand work to a Queue with Enqueue)",
+        )
+    }
+
     fn steps(&mut self, path: &Path, steps: &[RawStep], owner: &str) -> Vec<Step> {
         steps
             .iter()
@@ -602,20 +619,29 @@ impl<'a> Checker<'a> {
                 match s {
                     RawStep::Work(d) => Step::Work(self.dist(&p.join(0), d)),
                     RawStep::Call(target) => {
-                        if target == owner {
-                            self.error(
-                                &p.join(0),
-                                format!("`{owner}` calls itself"),
-                                "a call to another component (a synchronous call to oneself never returns)",
-                            );
-                        }
-                        Step::Call(self.reference(
-                            &p.join(0),
-                            target,
-                            "call target",
-                            |c| !matches!(c, RawComponent::Queue { .. }),
-                            "a Server, LoadBalancer, Cache or Database (hand work to a Queue with Enqueue)",
-                        ))
+                        Step::Call(self.call_target(&p.join(0), target, owner))
+                    }
+                    RawStep::CallWith {
+                        target,
+                        timeout_ms,
+                        retries,
+                        backoff_ms,
+                    } => {
+                        let t = self.call_target(&p.join("target"), target, owner);
+                        Step::CallWith(
+                            t,
+                            CallOptions {
+                                timeout_ms: timeout_ms.map(|x| {
+                                    self.positive(&p.join("timeout_ms"), "the call timeout", x)
+                                }),
+                                retries: retries.unwrap_or(0),
+                                backoff_ms: self.non_negative(
+                                    &p.join("backoff_ms"),
+                                    "the backoff",
+                                    backoff_ms.unwrap_or(0.0),
+                                ),
+                            },
+                        )
                     }
                     RawStep::Maybe { p: prob, steps } => {
                         let prob = self.probability(&p.join("p"), *prob);
@@ -629,13 +655,21 @@ impl<'a> Checker<'a> {
                     }
                     RawStep::Parallel { branches } => {
                         if branches.is_empty() {
-                            self.error(&p.join("branches"), "Parallel has no branches", "at least one branch");
+                            self.error(
+                                &p.join("branches"),
+                                "Parallel has no branches",
+                                "at least one branch",
+                            );
                         }
                         let mut out = Vec::new();
                         for (b, branch) in branches.iter().enumerate() {
                             let bp = p.join("branches").join(b);
                             if branch.is_empty() {
-                                self.error(&bp, "this Parallel branch is empty", "at least one step");
+                                self.error(
+                                    &bp,
+                                    "this Parallel branch is empty",
+                                    "at least one step",
+                                );
                             }
                             out.push(self.steps(&bp, branch, owner));
                         }
@@ -1006,6 +1040,28 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
     } else if network.is_some() {
         clients.push((0, 1.0));
     }
+    let retry = wl.retry.as_ref().map(|r| {
+        let rp = wp.join("retry");
+        Retry {
+            max: r.max,
+            backoff_ms: ck.non_negative(&rp.join("backoff_ms"), "the backoff", r.backoff_ms),
+            multiplier: {
+                let m = r.multiplier.unwrap_or(2.0);
+                if !(m.is_finite() && m >= 1.0) {
+                    ck.error(
+                        &rp.join("multiplier"),
+                        format!("multiplier {m} would shrink the backoff"),
+                        "a number ≥ 1",
+                    );
+                }
+                m
+            },
+            jitter: r.jitter.unwrap_or(true),
+            budget: r
+                .budget
+                .map(|b| ck.non_negative(&rp.join("budget"), "the retry budget", b)),
+        }
+    });
     let population = wl
         .population
         .map(|p| ck.at_least_one(&wp.join("population"), "the population", p));
@@ -1033,8 +1089,38 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
                 queue_capacity,
                 mode,
                 pools,
+                memory,
                 ..
             } => {
+                let memory = memory.as_ref().map(|m| {
+                    let mp = cp.join("memory");
+                    let base = ck.non_negative(&mp.join("base_mb"), "the base memory", m.base_mb);
+                    let per = ck.positive(
+                        &mp.join("per_request_mb"),
+                        "the memory per request",
+                        m.per_request_mb,
+                    );
+                    let limit = ck.positive(&mp.join("limit_mb"), "the memory limit", m.limit_mb);
+                    if limit <= base {
+                        ck.error(
+                            &mp.join("limit_mb"),
+                            format!(
+                                "the limit ({limit} MB) leaves no room above the base ({base} MB)"
+                            ),
+                            "limit_mb > base_mb",
+                        );
+                    }
+                    Memory {
+                        base_mb: base,
+                        per_request_mb: per,
+                        limit_mb: limit,
+                        restart_s: ck.positive(
+                            &mp.join("restart_s"),
+                            "the restart time",
+                            m.restart_s.unwrap_or(30.0),
+                        ),
+                    }
+                });
                 let mut pool_list = Vec::new();
                 for (target, pool) in pools.iter().flatten() {
                     let pp = cp.join("pools").join(target);
@@ -1091,11 +1177,35 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
                         _ => Mode::Blocking,
                     },
                     pools: pool_list,
+                    memory,
                 })
             }
             RawComponent::LoadBalancer {
-                targets, policy, ..
+                targets,
+                policy,
+                health_check,
+                ..
             } => {
+                let health_check = health_check.as_ref().map(|h| {
+                    let hp = cp.join("health_check");
+                    HealthCheck {
+                        interval_s: ck.positive(
+                            &hp.join("interval_s"),
+                            "the check interval",
+                            h.interval_s,
+                        ),
+                        unhealthy: ck.at_least_one(
+                            &hp.join("unhealthy"),
+                            "the unhealthy threshold",
+                            h.unhealthy.unwrap_or(3),
+                        ),
+                        healthy: ck.at_least_one(
+                            &hp.join("healthy"),
+                            "the healthy threshold",
+                            h.healthy.unwrap_or(2),
+                        ),
+                    }
+                });
                 if targets.is_empty() {
                     ck.error(
                         &cp.join("targets"),
@@ -1129,7 +1239,9 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
                         RawPolicy::Random => Policy::Random,
                         RawPolicy::LeastConnections => Policy::LeastConnections,
                         RawPolicy::PowerOfTwoChoices => Policy::PowerOfTwoChoices,
+                        RawPolicy::Sticky => Policy::Sticky,
                     },
+                    health_check,
                 })
             }
             RawComponent::Cache {
@@ -1289,6 +1401,61 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
         });
     }
 
+    // Failures refer to components and their instances.
+    let mut failures = Vec::new();
+    for (i, f) in raw.failures.iter().flatten().enumerate() {
+        let fp = root.join("failures").join(i);
+        let (component, instance) = match f {
+            RawFailure::Crash {
+                component,
+                instance,
+                ..
+            }
+            | RawFailure::Random {
+                component,
+                instance,
+                ..
+            } => (component, instance),
+        };
+        let id = ck.reference(
+            &fp.join("component"),
+            component,
+            "failing component",
+            |c| {
+                !matches!(
+                    c,
+                    RawComponent::LoadBalancer { .. } | RawComponent::Cdn { .. }
+                )
+            },
+            "a Server, Cache, Database, Queue or ExternalApi",
+        );
+        if let (Some(k), Some(c)) = (instance, components.get(id)) {
+            let n = c.instances();
+            if *k >= n {
+                ck.error(&fp.join("instance"), format!("`{component}` has {n} instance(s), numbered from 0; there is no instance {k}"), format!("an instance from 0 to {}", n.saturating_sub(1)));
+            }
+        }
+        let kind = match f {
+            RawFailure::Crash { at_s, for_s, .. } => FailureKind::Scheduled {
+                at_s: ck.non_negative(&fp.join("at_s"), "the crash time", *at_s),
+                for_s: for_s.map(|d| ck.positive(&fp.join("for_s"), "the outage", d)),
+            },
+            RawFailure::Random { mtbf_s, mttr_s, .. } => FailureKind::Random {
+                mtbf_s: ck.positive(
+                    &fp.join("mtbf_s"),
+                    "the mean time between failures",
+                    *mtbf_s,
+                ),
+                mttr_s: ck.positive(&fp.join("mttr_s"), "the mean time to repair", *mttr_s),
+            },
+        };
+        failures.push(Failure {
+            component: id,
+            instance: *instance,
+            kind,
+        });
+    }
+
     // Sim settings.
     let mut sim = SimSettings::default();
     if let Some(s) = &raw.sim {
@@ -1339,9 +1506,11 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
             timeout_ms,
             clients,
             population,
+            retry,
         },
         components,
         network,
+        failures,
         sim,
     };
 
