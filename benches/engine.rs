@@ -38,7 +38,7 @@ fn config(duration_s: f64) -> RunConfig {
         },
         max_in_flight: 1_000_000,
         max_events: None,
-        speed: Vec::new(),
+        timeline_s: None,
     }
 }
 

@@ -48,6 +48,16 @@ pub enum Command {
         /// Print exactly one JSON object on stdout.
         #[arg(long)]
         json: bool,
+        /// Record a time series (throughput, errors, latency, utilization per interval) and write
+        /// timeline.csv and the timeline chart to `--out`.
+        #[arg(long)]
+        timeline: bool,
+        /// The timeline's interval in seconds.
+        #[arg(long, default_value_t = 1.0, value_name = "S")]
+        interval: f64,
+        /// Where `--timeline` writes its files.
+        #[arg(long, default_value = "output", value_name = "DIR")]
+        out: PathBuf,
     },
     /// Check model files without simulating them.
     Validate {

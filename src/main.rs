@@ -40,6 +40,7 @@ fn options(traffic: f64, sim: &SimArgs) -> RunOptions {
         replications: sim.replications,
         max_events: sim.max_events,
         parameters: Vec::new(),
+        timeline_s: None,
     }
 }
 
@@ -157,9 +158,38 @@ fn execute(cli: Cli) -> Result<(), Failure> {
             traffic,
             sim,
             json,
+            timeline,
+            interval,
+            out,
         } => {
             let m = load(&model)?;
-            let summary = run_point(&m, &options(traffic, &sim)).map_err(usage)?;
+            if timeline && !(interval.is_finite() && interval > 0.0) {
+                return Err(usage(format!(
+                    "--interval must be positive, got {interval}"
+                )));
+            }
+            let opts = RunOptions {
+                timeline_s: timeline.then_some(interval),
+                ..options(traffic, &sim)
+            };
+            let summary = run_point(&m, &opts).map_err(usage)?;
+            if let Some(tl) = &summary.timeline {
+                let io = |e: std::io::Error| {
+                    Failure::Internal(format!("{}: cannot write: {e}", out.display()))
+                };
+                std::fs::create_dir_all(&out).map_err(io)?;
+                archsim::report::files::write_atomic(
+                    &out.join("timeline.csv"),
+                    tl.to_csv().as_bytes(),
+                )
+                .map_err(io)?;
+                for (name, bytes) in archsim::report::timeline::render(&summary.model, tl) {
+                    archsim::report::files::write_atomic(&out.join(name), &bytes).map_err(io)?;
+                }
+                if !json {
+                    eprintln!("wrote {}", out.join("timeline.csv").display());
+                }
+            }
             if json {
                 let text = serde_json::to_string_pretty(&summary)
                     .map_err(|e| Failure::Internal(e.to_string()))?;

@@ -22,6 +22,8 @@ pub struct RunOptions {
     pub max_events: Option<u64>,
     /// Swept parameters besides traffic, already applied to the model; they name the point.
     pub parameters: Vec<(String, f64)>,
+    /// Record a time series with this interval (seconds); the first replication's is reported.
+    pub timeline_s: Option<f64>,
 }
 
 impl RunOptions {
@@ -127,7 +129,9 @@ pub fn run_replications(model: &Model, opts: &RunOptions, s: &Settings) -> Vec<R
                     },
                     max_in_flight: s.max_in_flight,
                     max_events: opts.max_events,
-                    speed: Vec::new(),
+                    // One replication's timeline is enough to see what happened, and keeps
+                    // memory flat when many run.
+                    timeline_s: if rep == 0 { opts.timeline_s } else { None },
                 },
             )
         })

@@ -6,7 +6,7 @@
 //! because a class fixes the operation and may replace a server's handler.
 
 use crate::dist::{Dist, Sampler};
-use crate::model::{CompId, Kind, Model, Op, Step};
+use crate::model::{Kind, Model, Op, Step};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Instr {
@@ -69,7 +69,7 @@ pub const NO_PROGRAM: u32 = u32::MAX;
 pub const NO_OPTS: u32 = u32::MAX;
 
 impl Program {
-    pub fn compile(model: &Model, scale: &dyn Fn(CompId) -> f64) -> Program {
+    pub fn compile(model: &Model) -> Program {
         let mut p = Program {
             code: Vec::new(),
             call_opts: Vec::new(),
@@ -77,18 +77,17 @@ impl Program {
             samplers: Vec::new(),
             entry: Vec::new(),
         };
-        for (id, c) in model.components.iter().enumerate() {
-            let f = scale(id);
+        for c in &model.components {
             let mut per_class = Vec::new();
             for (ci, class) in model.workload.classes.iter().enumerate() {
                 let start = p.code.len() as u32;
                 match &c.kind {
                     Kind::Server(s) => {
-                        p.steps(s.handler_for(ci), f);
+                        p.steps(s.handler_for(ci));
                         p.code.push(Instr::Return);
                     }
                     Kind::Queue(q) => {
-                        p.steps(&q.handler, f);
+                        p.steps(&q.handler);
                         p.code.push(Instr::Return);
                     }
                     Kind::Cache(_) | Kind::Cdn(_) => {
@@ -97,7 +96,7 @@ impl Program {
                             Kind::Cdn(k) => (&k.hit, k.origin),
                             _ => unreachable!(),
                         };
-                        let hit = p.sampler(hit, f);
+                        let hit = p.sampler(hit);
                         p.code.push(Instr::Work { sampler: hit });
                         match class.op {
                             Op::Read => {
@@ -125,19 +124,19 @@ impl Program {
                     }
                     Kind::Database(db) => match class.op {
                         Op::Read => {
-                            let s = p.sampler(&db.read, f);
+                            let s = p.sampler(&db.read);
                             p.code.push(Instr::Work { sampler: s });
                             p.code.push(Instr::Return);
                         }
                         Op::Write => {
-                            let s = p.sampler(&db.write, f);
+                            let s = p.sampler(&db.write);
                             p.code.push(Instr::Work { sampler: s });
                             p.code.push(Instr::Replicate);
                             p.code.push(Instr::Return);
                         }
                     },
                     Kind::ExternalApi(api) => {
-                        let s = p.sampler(&api.latency, f);
+                        let s = p.sampler(&api.latency);
                         p.code.push(Instr::Work { sampler: s });
                         if api.error_rate > 0.0 {
                             p.code.push(Instr::FailWith { p: api.error_rate });
@@ -156,21 +155,16 @@ impl Program {
         p
     }
 
-    fn sampler(&mut self, d: &Dist, scale: f64) -> u32 {
-        let d = if scale == 1.0 {
-            d.clone()
-        } else {
-            d.scaled(scale)
-        };
-        self.samplers.push(Sampler::new(&d));
+    fn sampler(&mut self, d: &Dist) -> u32 {
+        self.samplers.push(Sampler::new(d));
         (self.samplers.len() - 1) as u32
     }
 
-    fn steps(&mut self, steps: &[Step], scale: f64) {
+    fn steps(&mut self, steps: &[Step]) {
         for s in steps {
             match s {
                 Step::Work(d) => {
-                    let sampler = self.sampler(d, scale);
+                    let sampler = self.sampler(d);
                     self.code.push(Instr::Work { sampler });
                 }
                 Step::Call(t) => self.code.push(Instr::Call {
@@ -188,7 +182,7 @@ impl Program {
                 Step::Maybe { p, steps } => {
                     let at = self.code.len();
                     self.code.push(Instr::Maybe { p: *p, skip_to: 0 });
-                    self.steps(steps, scale);
+                    self.steps(steps);
                     let end = self.code.len() as u32;
                     self.code[at] = Instr::Maybe {
                         p: *p,
@@ -206,7 +200,7 @@ impl Program {
                     self.code.push(Instr::Jump { to: 0 });
                     for (i, b) in branches.iter().enumerate() {
                         self.forks[first as usize + i] = self.code.len() as u32;
-                        self.steps(b, scale);
+                        self.steps(b);
                         self.code.push(Instr::Return);
                     }
                     let end = self.code.len() as u32;

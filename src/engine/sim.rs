@@ -20,6 +20,7 @@ use crate::components::station::{Station, StationStats, UNBOUNDED};
 use crate::dist::Sampler;
 use crate::model::{Arrival, CompId, FailureKind, KeyLaw, Kind, Mode, Model, Op};
 use crate::stats::histogram::LatencyHistogram;
+use crate::stats::timeline::{Timeline, TimelineEvent, TimelineRecorder};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1, Zipf};
 use std::collections::VecDeque;
@@ -35,8 +36,8 @@ pub struct RunConfig {
     pub max_in_flight: u32,
     /// Stop after this many events (the result is marked truncated).
     pub max_events: Option<u64>,
-    /// Multiplies every service time of a component (vertical scaling); 1.0 when absent.
-    pub speed: Vec<f64>,
+    /// Record a time series with this interval (seconds).
+    pub timeline_s: Option<f64>,
 }
 
 pub const DEFAULT_MAX_IN_FLIGHT: u32 = 100_000;
@@ -105,6 +106,7 @@ enum Ev {
         down: bool,
     },
     HealthTick(u32),
+    TimelineTick,
     WarmupEnd,
 }
 
@@ -316,6 +318,7 @@ pub struct RunStats {
     pub crash_log: Vec<(Time, u32, u32, bool)>,
     /// Instances that crashed for lack of memory.
     pub oom_crashes: u64,
+    pub timeline: Option<Timeline>,
     pub latency: LatencyHistogram,
     pub classes: Vec<ClassStats>,
     pub components: Vec<CompStats>,
@@ -382,6 +385,11 @@ pub struct Sim<'m> {
     retry_tokens: f64,
     retry_rng: StreamRng,
     failure_rng: StreamRng,
+    timeline: Option<TimelineRecorder>,
+    /// Per station: busy, queue and down time integrated before the last reset (timeline only).
+    carried: Vec<(u128, u128, u128)>,
+    /// Per station: the integrals at the previous timeline tick.
+    tick_last: Vec<(u128, u128, u128)>,
     /// Cumulative shares of the client regions.
     client_regions: Vec<(u16, f64)>,
     /// Browser caches: when each (client, key) was last fetched, for classes with `max_age_s`.
@@ -406,8 +414,7 @@ pub struct Sim<'m> {
 
 impl<'m> Sim<'m> {
     pub fn new(model: &'m Model, cfg: RunConfig) -> Sim<'m> {
-        let speed = cfg.speed.clone();
-        let prog = Program::compile(model, &|c| speed.get(c).copied().unwrap_or(1.0));
+        let prog = Program::compile(model);
         let mut stations = Vec::new();
         let mut station_comp = Vec::new();
         let mut station_region = Vec::new();
@@ -605,6 +612,7 @@ impl<'m> Sim<'m> {
             orphaned_responses: 0,
             crash_log: Vec::new(),
             oom_crashes: 0,
+            timeline: None,
             latency: LatencyHistogram::default(),
             classes: model
                 .workload
@@ -651,6 +659,15 @@ impl<'m> Sim<'m> {
                     .collect()
             },
             browser: rustc_hash::FxHashMap::default(),
+            timeline: cfg.timeline_s.map(|s| {
+                TimelineRecorder::new(
+                    time::from_s(s).max(1),
+                    time::from_s(cfg.duration_s),
+                    model.components.len(),
+                )
+            }),
+            carried: Vec::new(),
+            tick_last: Vec::new(),
             retry_tokens: 0.0,
             retry_rng: cfg.key.stream("workload/retries"),
             failure_rng: cfg.key.stream("failures"),
@@ -721,6 +738,12 @@ impl<'m> Sim<'m> {
                     .schedule(time::from_s(h.interval_s), Ev::HealthTick(id as u32));
             }
         }
+        if let Some(tl) = &self.timeline {
+            let n = self.stations.len();
+            self.carried = vec![(0, 0, 0); n];
+            self.tick_last = vec![(0, 0, 0); n];
+            self.events.schedule(tl.interval_ns, Ev::TimelineTick);
+        }
         let limit = self.cfg.max_events.unwrap_or(u64::MAX);
         // Events exactly at the end instant are not run: the run covers [0, end).
         while let Some(t) = self.events.peek_time() {
@@ -773,6 +796,9 @@ impl<'m> Sim<'m> {
                         let r = self.requests[req as usize];
                         if r.measured {
                             self.out.timed_out += 1;
+                        }
+                        if let Some(tl) = &mut self.timeline {
+                            tl.error(self.now, true);
                         }
                         if r.owner != NONE {
                             self.schedule_think(r.owner);
@@ -830,6 +856,7 @@ impl<'m> Sim<'m> {
                 self.schedule_random_failure(station, !down);
             }
             Ev::HealthTick(c) => self.health_tick(c),
+            Ev::TimelineTick => self.timeline_tick(),
             Ev::WarmupEnd => self.reset_measurements(),
         }
     }
@@ -895,6 +922,9 @@ impl<'m> Sim<'m> {
         };
         if measured {
             self.out.arrived += 1;
+        }
+        if let Some(tl) = &mut self.timeline {
+            tl.arrival(self.now);
         }
         if let Some(b) = self.model.workload.retry.as_ref().and_then(|r| r.budget) {
             // Each request earns a fraction of a retry; a small reserve absorbs short bursts.
@@ -1860,6 +1890,44 @@ impl<'m> Sim<'m> {
         );
     }
 
+    fn timeline_tick(&mut self) {
+        let now = self.now;
+        let Some(tl) = &mut self.timeline else { return };
+        let dt = tl.interval_ns as f64;
+        for (id, c) in self.comps.iter().enumerate() {
+            let (mut busy, mut queue, mut down) = (0.0, 0.0, 0.0);
+            for s in c.first_station..c.first_station + c.stations {
+                let st = &mut self.stations[s as usize];
+                st.advance_clock(now);
+                let k = s as usize;
+                let cur = (
+                    st.stats.busy_area + self.carried[k].0,
+                    st.stats.queue_area + self.carried[k].1,
+                    st.stats.down_ns + self.carried[k].2,
+                );
+                busy += (cur.0 - self.tick_last[k].0) as f64;
+                queue += (cur.1 - self.tick_last[k].1) as f64;
+                down += (cur.2 - self.tick_last[k].2) as f64;
+                self.tick_last[k] = cur;
+            }
+            let n = c.stations.max(1) as f64;
+            let workers = self
+                .stations
+                .get(c.first_station as usize)
+                .map_or(UNBOUNDED, |s| s.workers);
+            let util = if workers == UNBOUNDED || c.stations == 0 {
+                0.0
+            } else {
+                busy / (dt * n * workers as f64)
+            };
+            tl.sample(now, id, util, queue / dt, 1.0 - down / (dt * n));
+        }
+        let next = now + tl.interval_ns;
+        if next <= self.end {
+            self.events.schedule(next, Ev::TimelineTick);
+        }
+    }
+
     fn health_tick(&mut self, c: u32) {
         let Some(b) = &mut self.comps[c as usize].balancer else {
             return;
@@ -1899,6 +1967,13 @@ impl<'m> Sim<'m> {
                     Outcome::Failed => self.out.failed += 1,
                 }
             }
+            // The timeline covers the whole run, warm-up included.
+            if let Some(tl) = &mut self.timeline {
+                match why {
+                    Outcome::Ok => tl.completion(self.now, self.now - r.first_arrival),
+                    _ => tl.error(self.now, false),
+                }
+            }
             if r.owner != NONE {
                 self.schedule_think(r.owner);
             }
@@ -1924,6 +1999,14 @@ impl<'m> Sim<'m> {
     }
 
     fn reset_measurements(&mut self) {
+        if self.timeline.is_some() {
+            for (k, st) in self.stations.iter_mut().enumerate() {
+                st.advance_clock(self.now);
+                self.carried[k].0 += st.stats.busy_area;
+                self.carried[k].1 += st.stats.queue_area;
+                self.carried[k].2 += st.stats.down_ns;
+            }
+        }
         for st in &mut self.stations {
             st.reset_stats(self.now);
         }
@@ -1977,6 +2060,44 @@ impl<'m> Sim<'m> {
             .filter(|r| r.live && !r.is_task)
             .count() as u64;
         self.out.measured_s = time::to_s(now.saturating_sub(self.warmup));
+        if let Some(tl) = self.timeline.take() {
+            let mut events = Vec::new();
+            if self.warmup > 0 {
+                events.push(TimelineEvent {
+                    t_s: time::to_s(self.warmup),
+                    label: "end of warm-up".into(),
+                });
+            }
+            for &(t, c, i, down) in &self.out.crash_log {
+                let name = &self.model.components[c as usize].name;
+                let inst = if self.model.components[c as usize].instances() > 1 {
+                    format!("[{i}]")
+                } else {
+                    String::new()
+                };
+                events.push(TimelineEvent {
+                    t_s: time::to_s(t),
+                    label: format!("{name}{inst} {}", if down { "crashes" } else { "recovers" }),
+                });
+            }
+            let base = match &self.model.workload.arrival {
+                Arrival::Poisson { rate } => Some(rate * self.cfg.traffic),
+                Arrival::Closed { .. } => None,
+            };
+            let profile = self.model.workload.profile.clone();
+            self.out.timeline = Some(
+                tl.finish(
+                    self.model
+                        .components
+                        .iter()
+                        .map(|c| c.name.clone())
+                        .collect(),
+                    |t| profile.factor(t),
+                    base,
+                    events,
+                ),
+            );
+        }
         self.out.events = self.event_count;
         for (id, c) in self.model.components.iter().enumerate() {
             let rt = &mut self.comps[id];

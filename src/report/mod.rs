@@ -9,6 +9,7 @@ pub mod csv;
 pub mod files;
 pub mod html;
 pub mod terminal;
+pub mod timeline;
 
 use crate::stats::summary::RunSummary;
 use crate::sweep::Knee;

@@ -249,6 +249,9 @@ pub struct RunSummary {
     pub warnings: Vec<String>,
     pub checks: Checks,
     pub engine: EngineInfo,
+    /// With `--timeline`: the first replication's time series.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<crate::stats::timeline::Timeline>,
 }
 
 /// The 95% confidence half-width of the mean of `xs` (Student t); None for fewer than two.
@@ -614,6 +617,7 @@ pub fn summarize(info: PointInfo, runs: &[RunStats]) -> RunSummary {
             wall_s: info.wall_s,
             truncated: runs.iter().any(|r| r.truncated),
         },
+        timeline: runs.first().and_then(|r| r.timeline.clone()),
     }
 }
 
