@@ -222,7 +222,16 @@ pub struct Component {
     pub kind: Kind,
     /// Where it runs (always set when the model has a network).
     pub region: Option<RegionId>,
+    /// Dollars per instance per month.
+    pub cost_per_month: f64,
 }
+
+/// Default monthly prices, in dollars: the article's $5 box per CPU, a managed load balancer,
+/// a small managed Redis, a worker box for a queue; external APIs and CDN free tiers cost 0.
+pub const PRICE_PER_CPU: f64 = 5.0;
+pub const PRICE_LOAD_BALANCER: f64 = 18.0;
+pub const PRICE_CACHE: f64 = 15.0;
+pub const PRICE_QUEUE: f64 = 5.0;
 
 #[derive(Debug, Clone)]
 pub enum Kind {
@@ -250,6 +259,11 @@ impl Kind {
 }
 
 impl Component {
+    /// Dollars per month for all instances (a database's replicas cost what its primary does).
+    pub fn monthly_cost(&self) -> f64 {
+        self.cost_per_month * self.instances() as f64
+    }
+
     /// Number of separately queued copies (servers, database primary + replicas).
     pub fn instances(&self) -> u32 {
         match &self.kind {

@@ -26,7 +26,8 @@ fn positive(value: f64, what: &str) -> Result<f64, String> {
     }
 }
 
-fn scale_steps(steps: &mut [Step], f: f64) {
+/// Multiplies every Work duration in `steps` by `f`.
+pub fn scale_steps(steps: &mut [Step], f: f64) {
     for s in steps {
         match s {
             Step::Work(d) => *d = d.scaled(f),

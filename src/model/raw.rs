@@ -133,9 +133,16 @@ pub enum RawComponent {
         /// Memory use per instance; past the limit the instance crashes and restarts.
         #[serde(default)]
         memory: Option<RawMemory>,
+        /// The machine: `Small` ($5, 1 CPU), `Large` ($40, 8 CPUs) or `Box(cpus, speed, ...)`.
+        /// Workers are per CPU; service times are divided by the speed.
+        #[serde(default)]
+        size: Option<RawSize>,
         /// The region this component runs in (see `network`).
         #[serde(default)]
         region: Option<String>,
+        /// Price of one instance per month, in dollars (defaults in docs/model-format.md).
+        #[serde(default)]
+        cost_per_month: Option<f64>,
     },
     LoadBalancer {
         targets: Vec<String>,
@@ -147,6 +154,9 @@ pub enum RawComponent {
         /// The region this component runs in (see `network`).
         #[serde(default)]
         region: Option<String>,
+        /// Price of one instance per month, in dollars (defaults in docs/model-format.md).
+        #[serde(default)]
+        cost_per_month: Option<f64>,
     },
     Cache {
         #[serde(default)]
@@ -164,6 +174,9 @@ pub enum RawComponent {
         /// The region this component runs in (see `network`).
         #[serde(default)]
         region: Option<String>,
+        /// Price of one instance per month, in dollars (defaults in docs/model-format.md).
+        #[serde(default)]
+        cost_per_month: Option<f64>,
     },
     Database {
         workers: u32,
@@ -179,9 +192,14 @@ pub enum RawComponent {
         /// through a pool; the connection counts against `max_connections` meanwhile.
         #[serde(default)]
         connect: Option<RawDist>,
+        #[serde(default)]
+        size: Option<RawSize>,
         /// The region this component runs in (see `network`).
         #[serde(default)]
         region: Option<String>,
+        /// Price of one instance per month, in dollars (defaults in docs/model-format.md).
+        #[serde(default)]
+        cost_per_month: Option<f64>,
     },
     Queue {
         workers: u32,
@@ -194,6 +212,9 @@ pub enum RawComponent {
         /// The region this component runs in (see `network`).
         #[serde(default)]
         region: Option<String>,
+        /// Price of one instance per month, in dollars (defaults in docs/model-format.md).
+        #[serde(default)]
+        cost_per_month: Option<f64>,
     },
     /// A dependency outside our control (a payment or email provider).
     ExternalApi {
@@ -209,6 +230,8 @@ pub enum RawComponent {
         error_rate: Option<f64>,
         #[serde(default)]
         region: Option<String>,
+        #[serde(default)]
+        cost_per_month: Option<f64>,
     },
     /// Edge caches for static content, each in a region; a request goes to the edge nearest its
     /// client and to `origin` on a miss.
@@ -216,10 +239,34 @@ pub enum RawComponent {
         edges: Vec<RawEdge>,
         hit: RawDist,
         origin: String,
+        /// Price per edge per month (default 0: the free tiers the article mentions).
+        #[serde(default)]
+        cost_per_month: Option<f64>,
     },
 }
 
 impl RawComponent {
+    pub fn cost_per_month(&self) -> Option<f64> {
+        match self {
+            RawComponent::Server { cost_per_month, .. }
+            | RawComponent::LoadBalancer { cost_per_month, .. }
+            | RawComponent::Cache { cost_per_month, .. }
+            | RawComponent::Database { cost_per_month, .. }
+            | RawComponent::Queue { cost_per_month, .. }
+            | RawComponent::ExternalApi { cost_per_month, .. }
+            | RawComponent::Cdn { cost_per_month, .. } => *cost_per_month,
+        }
+    }
+
+    pub fn size(&self) -> Option<&RawSize> {
+        match self {
+            RawComponent::Server { size, .. } | RawComponent::Database { size, .. } => {
+                size.as_ref()
+            }
+            _ => None,
+        }
+    }
+
     pub fn region(&self) -> Option<&str> {
         match self {
             RawComponent::Server { region, .. }
@@ -243,6 +290,24 @@ impl RawComponent {
             RawComponent::Cdn { .. } => "Cdn",
         }
     }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub enum RawSize {
+    /// The article's $5/month box: 1 CPU, 1 GB.
+    Small,
+    /// The article's $40/month box: 8 CPUs, 16 GB.
+    Large,
+    Box {
+        cpus: u32,
+        /// Relative speed of one CPU (2.0 halves every service time).
+        #[serde(default)]
+        speed: Option<f64>,
+        /// Default: $5 per CPU.
+        #[serde(default)]
+        cost_per_month: Option<f64>,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -1340,7 +1340,9 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
                     .map(|r| ck.positive(&cp.join("rate_limit_rps"), "the rate limit", r)),
                 error_rate: ck.probability(&cp.join("error_rate"), error_rate.unwrap_or(0.0)),
             }),
-            RawComponent::Cdn { edges, hit, origin } => {
+            RawComponent::Cdn {
+                edges, hit, origin, ..
+            } => {
                 if edges.is_empty() {
                     ck.error(
                         &cp.join("edges"),
@@ -1389,6 +1391,53 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
                 })
             }
         };
+        // The machine: workers are per CPU, service times divide by the speed.
+        let (cpus, speed, size_price) = match c.size() {
+            None | Some(RawSize::Small) => (1, 1.0, PRICE_PER_CPU),
+            Some(RawSize::Large) => (8, 1.0, 8.0 * PRICE_PER_CPU),
+            Some(RawSize::Box {
+                cpus,
+                speed,
+                cost_per_month,
+            }) => {
+                let sp = cp.join("size");
+                let cpus = ck.at_least_one(&sp.join("cpus"), "cpus", *cpus);
+                let speed = ck.positive(&sp.join("speed"), "the speed", speed.unwrap_or(1.0));
+                let price = cost_per_month.map_or(PRICE_PER_CPU * cpus as f64, |x| {
+                    ck.non_negative(&sp.join("cost_per_month"), "the price", x)
+                });
+                (cpus, speed, price)
+            }
+        };
+        let mut kind = kind;
+        if c.size().is_some() {
+            let f = 1.0 / speed;
+            match &mut kind {
+                Kind::Server(sv) => {
+                    sv.workers = sv.workers.saturating_mul(cpus);
+                    params::scale_steps(&mut sv.handler, f);
+                    for h in sv.class_handlers.iter_mut().flatten() {
+                        params::scale_steps(h, f);
+                    }
+                }
+                Kind::Database(d) => {
+                    d.workers = d.workers.saturating_mul(cpus);
+                    d.read = d.read.scaled(f);
+                    d.write = d.write.scaled(f);
+                }
+                _ => {}
+            }
+        }
+        let cost_per_month = match c.cost_per_month() {
+            Some(x) => ck.non_negative(&cp.join("cost_per_month"), "the price", x),
+            None => match &kind {
+                Kind::Server(_) | Kind::Database(_) => size_price,
+                Kind::LoadBalancer(_) => PRICE_LOAD_BALANCER,
+                Kind::Cache(_) => PRICE_CACHE,
+                Kind::Queue(_) => PRICE_QUEUE,
+                Kind::ExternalApi(_) | Kind::Cdn(_) => 0.0,
+            },
+        };
         let region = match (c.region(), &network) {
             (Some(r), _) => Some(ck.region(&cp.join("region"), r)),
             (None, Some(_)) if !matches!(kind, Kind::Cdn(_)) => Some(0),
@@ -1398,6 +1447,7 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
             name: name.clone(),
             kind,
             region,
+            cost_per_month,
         });
     }
 

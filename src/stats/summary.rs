@@ -214,6 +214,37 @@ pub struct Checks {
     pub little_component: Option<String>,
 }
 
+/// What the design costs to run (prices per instance per month, see docs/model-format.md).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct Cost {
+    pub monthly_usd: f64,
+    /// Monthly cost divided by the requests served in a month at this throughput.
+    pub per_million_requests_usd: Option<f64>,
+    pub components: Ordered<f64>,
+}
+
+/// Seconds in an average month (365.25 / 12 days).
+pub const SECONDS_PER_MONTH: f64 = 2_629_800.0;
+
+impl Cost {
+    pub fn of(model: &Model, throughput_rps: f64) -> Cost {
+        let components = Ordered(
+            model
+                .components
+                .iter()
+                .map(|c| (c.name.clone(), c.monthly_cost()))
+                .collect(),
+        );
+        let monthly_usd: f64 = model.components.iter().map(|c| c.monthly_cost()).sum();
+        Cost {
+            monthly_usd,
+            per_million_requests_usd: (throughput_rps > 0.0)
+                .then(|| monthly_usd / (throughput_rps * SECONDS_PER_MONTH) * 1e6),
+            components,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct EngineInfo {
     pub events: u64,
@@ -249,6 +280,7 @@ pub struct RunSummary {
     pub warnings: Vec<String>,
     pub checks: Checks,
     pub engine: EngineInfo,
+    pub cost: Cost,
     /// With `--timeline`: the first replication's time series.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeline: Option<crate::stats::timeline::Timeline>,
@@ -617,6 +649,7 @@ pub fn summarize(info: PointInfo, runs: &[RunStats]) -> RunSummary {
             wall_s: info.wall_s,
             truncated: runs.iter().any(|r| r.truncated),
         },
+        cost: Cost::of(model, throughputs.iter().sum::<f64>() / runs.len() as f64),
         timeline: runs.first().and_then(|r| r.timeline.clone()),
     }
 }
