@@ -64,6 +64,30 @@ pub enum Command {
         #[arg(required = true)]
         models: Vec<PathBuf>,
     },
+    /// Analytic bounds by the operational laws beside a simulation: demands, utilizations, the
+    /// traffic at which each component saturates, single points of failure.
+    Explain {
+        model: PathBuf,
+        #[arg(long, default_value_t = 1.0, value_name = "X")]
+        traffic: f64,
+        #[command(flatten)]
+        sim: SimArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The highest traffic that meets a p99 latency objective, by bisection on simulations.
+    Capacity {
+        model: PathBuf,
+        #[arg(long, value_name = "MS")]
+        slo_p99_ms: f64,
+        /// ...with at most this fraction of requests dropped, failed or timed out.
+        #[arg(long, value_name = "F", default_value_t = crate::sweep::DEFAULT_MAX_ERROR_RATE)]
+        max_error_rate: f64,
+        #[command(flatten)]
+        sim: SimArgs,
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the component graph in Graphviz DOT.
     Graph { model: PathBuf },
     /// Run every model at every traffic level (and parameter value) in parallel; write CSV,

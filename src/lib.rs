@@ -5,6 +5,7 @@
 
 pub mod analytic;
 pub mod bundled;
+pub mod capacity;
 pub mod cli;
 pub mod components;
 pub mod dist;

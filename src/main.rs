@@ -227,6 +227,65 @@ fn execute(cli: Cli) -> Result<(), Failure> {
                 Err(Failure::Input(bad.join("\n\n")))
             }
         }
+        Command::Explain {
+            model,
+            traffic,
+            sim,
+            json,
+        } => {
+            let m = load(&model)?;
+            let summary = run_point(&m, &options(traffic, &sim)).map_err(usage)?;
+            let mut ex = archsim::analytic::explain::explain(&m, traffic);
+            archsim::analytic::explain::compare(&mut ex, &summary);
+            if json {
+                let text = serde_json::to_string_pretty(&ex)
+                    .map_err(|e| Failure::Internal(e.to_string()))?;
+                println!("{text}");
+            } else {
+                print!("{}", terminal::explanation(&ex));
+            }
+            Ok(())
+        }
+        Command::Capacity {
+            model,
+            slo_p99_ms,
+            max_error_rate,
+            sim,
+            json,
+        } => {
+            let m = load(&model)?;
+            if !(slo_p99_ms.is_finite() && slo_p99_ms > 0.0) {
+                return Err(usage(format!(
+                    "--slo-p99-ms must be positive, got {slo_p99_ms}"
+                )));
+            }
+            let mut opts = options(1.0, &sim);
+            // Three replications by default: the p99 near the knee is noisy.
+            opts.replications = opts.replications.or(m.sim.replications).or(Some(3));
+            let c =
+                archsim::capacity::find(&m, slo_p99_ms, max_error_rate, &opts).map_err(usage)?;
+            if json {
+                let text = serde_json::to_string_pretty(&c)
+                    .map_err(|e| Failure::Internal(e.to_string()))?;
+                println!("{text}");
+            } else {
+                println!("{}", c.model);
+                println!(
+                    "highest traffic meeting p99 ≤ {} ms with ≤ {:.1}% errors: {:.3}x ({:.1} req/s); bottleneck there: {}",
+                    c.slo_p99_ms,
+                    100.0 * c.max_error_rate,
+                    c.max_traffic,
+                    c.max_rps,
+                    c.bottleneck
+                );
+                println!(
+                    "({} simulations, bracket narrower than {:.1}%)",
+                    c.probes.len(),
+                    100.0 * c.relative_precision
+                );
+            }
+            Ok(())
+        }
         Command::Graph { model } => {
             let m = load(&model)?;
             print!("{}", archsim::model::graph::to_dot(&m));

@@ -1,2 +1,3 @@
 //! Closed-form results from queueing theory.
+pub mod explain;
 pub mod queueing;

@@ -176,3 +176,66 @@ pub fn summary(s: &RunSummary) -> String {
     );
     out
 }
+
+pub fn explanation(ex: &crate::analytic::explain::Explanation) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} — analytic bounds beside a simulation at {}x",
+        ex.model, ex.traffic
+    );
+    if let Some(r) = ex.offered_rps {
+        let _ = writeln!(out, "offered {r:.1} req/s");
+    }
+    let _ = writeln!(out);
+    let opt = |x: Option<f64>, f: &dyn Fn(f64) -> String| x.map(f).unwrap_or_else(|| "–".into());
+    let rows: Vec<Vec<String>> = ex
+        .components
+        .0
+        .iter()
+        .map(|(n, b)| {
+            vec![
+                if *n == ex.bottleneck {
+                    format!("{n} ◀ saturates first")
+                } else {
+                    n.clone()
+                },
+                b.kind.clone(),
+                format!("{:.2}", b.visits),
+                format!("{:.2}", b.demand_ms),
+                opt(b.capacity, &|c| format!("{c}")),
+                pct(b.analytic_utilization),
+                opt(b.utilization, &pct),
+                opt(b.utilization_difference, &|d| format!("{:+.1}", 100.0 * d)),
+                opt(b.saturation_traffic, &|t| format!("{t:.2}x")),
+                opt(b.mmc_wait_ms, &ms),
+                opt(b.mean_wait_ms, &ms),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "component",
+            "kind",
+            "visits",
+            "demand ms",
+            "workers",
+            "util (law)",
+            "util (sim)",
+            "diff pts",
+            "saturates",
+            "wait M/M/c",
+            "wait (sim)",
+        ],
+        &rows,
+    ));
+    let _ = writeln!(out);
+    for s in &ex.sentences {
+        let _ = writeln!(out, "{s}");
+    }
+    let _ = writeln!(out);
+    for a in &ex.assumptions {
+        let _ = writeln!(out, "note: {a}");
+    }
+    out
+}
