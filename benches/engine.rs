@@ -39,6 +39,7 @@ fn config(duration_s: f64) -> RunConfig {
         max_in_flight: 1_000_000,
         max_events: None,
         timeline_s: None,
+        max_wall_s: None,
     }
 }
 

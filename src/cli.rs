@@ -33,6 +33,9 @@ pub struct SimArgs {
     /// Stop each run after this many events (the result is marked truncated).
     #[arg(long, value_name = "N")]
     pub max_events: Option<u64>,
+    /// Stop each run after this many wall-clock seconds (the result is marked truncated).
+    #[arg(long, value_name = "S")]
+    pub max_wall: Option<f64>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -19,6 +19,8 @@ enum Failure {
     Input(String),
     /// A bug or an I/O failure: exit 1.
     Internal(String),
+    /// Ctrl-C: exit 130, as shells expect.
+    Interrupted(String),
 }
 
 impl From<LoadError> for Failure {
@@ -41,6 +43,7 @@ fn options(traffic: f64, sim: &SimArgs) -> RunOptions {
         max_events: sim.max_events,
         parameters: Vec::new(),
         timeline_s: None,
+        max_wall_s: sim.max_wall,
     }
 }
 
@@ -129,6 +132,29 @@ fn run_study(
     let bar = progress_bar(total, quiet);
     let results = study.run(shard, &|| bar.inc(1)).map_err(Failure::Input)?;
     bar.finish_and_clear();
+    if archsim::engine::sim::stop_requested() {
+        // Keep what finished, whole; write nothing half-done.
+        let done: Vec<_> = results
+            .into_iter()
+            .filter(|(_, r)| !r.engine.interrupted)
+            .collect();
+        let partial = out.join("partial");
+        let all: Vec<_> = done.iter().map(|(_, r)| r.clone()).collect();
+        if !all.is_empty() {
+            study.write(&partial, &all).map_err(|e| {
+                Failure::Internal(format!("{}: cannot write: {e}", partial.display()))
+            })?;
+        }
+        return Err(Failure::Interrupted(format!(
+            "interrupted: {} of {total} points had finished{}",
+            all.len(),
+            if all.is_empty() {
+                String::new()
+            } else {
+                format!("; their results are in {}", partial.display())
+            }
+        )));
+    }
     let io = |e: std::io::Error| Failure::Internal(format!("{}: cannot write: {e}", out.display()));
     match shard {
         Some(spec) => {
@@ -348,6 +374,13 @@ fn execute(cli: Cli) -> Result<(), Failure> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The first Ctrl-C stops the simulations cleanly; a second one kills the process.
+    let _ = ctrlc::set_handler(|| {
+        if archsim::engine::sim::stop_requested() {
+            std::process::exit(130);
+        }
+        archsim::engine::sim::request_stop();
+    });
     match execute(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Input(msg)) => {
@@ -357,6 +390,10 @@ fn main() -> ExitCode {
         Err(Failure::Internal(msg)) => {
             eprintln!("archsim: internal error: {msg}");
             ExitCode::from(1)
+        }
+        Err(Failure::Interrupted(msg)) => {
+            eprintln!("archsim: {msg}");
+            ExitCode::from(130)
         }
     }
 }

@@ -24,6 +24,8 @@ pub struct RunOptions {
     pub parameters: Vec<(String, f64)>,
     /// Record a time series with this interval (seconds); the first replication's is reported.
     pub timeline_s: Option<f64>,
+    /// Wall-clock limit per simulation, seconds.
+    pub max_wall_s: Option<f64>,
 }
 
 impl RunOptions {
@@ -132,6 +134,7 @@ pub fn run_replications(model: &Model, opts: &RunOptions, s: &Settings) -> Vec<R
                     // One replication's timeline is enough to see what happened, and keeps
                     // memory flat when many run.
                     timeline_s: if rep == 0 { opts.timeline_s } else { None },
+                    max_wall_s: opts.max_wall_s,
                 },
             )
         })

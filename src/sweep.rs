@@ -172,6 +172,7 @@ impl Plan {
             .collect();
         chosen
             .par_iter()
+            .filter(|_| !crate::engine::sim::stop_requested())
             .map(|(i, p)| {
                 let r = self.run_point(p);
                 progress();

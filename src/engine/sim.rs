@@ -38,9 +38,27 @@ pub struct RunConfig {
     pub max_events: Option<u64>,
     /// Record a time series with this interval (seconds).
     pub timeline_s: Option<f64>,
+    /// Stop after this much wall-clock time (the result is marked truncated).
+    pub max_wall_s: Option<f64>,
 }
 
 pub const DEFAULT_MAX_IN_FLIGHT: u32 = 100_000;
+
+/// Set by Ctrl-C: every running simulation stops at its next check and reports itself interrupted.
+static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Asks every running and future simulation to stop (from a signal handler).
+pub fn request_stop() {
+    STOP.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub fn stop_requested() -> bool {
+    STOP.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// How often (in events) the loop looks at the clock and the stop flag: rare enough to cost
+/// nothing, frequent enough to stop within milliseconds.
+const CHECK_EVERY: u64 = 1 << 14;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Outcome {
@@ -323,7 +341,13 @@ pub struct RunStats {
     pub classes: Vec<ClassStats>,
     pub components: Vec<CompStats>,
     pub events: u64,
+    /// Stopped before its end: by the event limit, the wall-clock limit, or an interrupt.
     pub truncated: bool,
+    pub interrupted: bool,
+    /// High-water marks of the slabs: requests and frames alive at once, events pending.
+    pub peak_requests: u64,
+    pub peak_frames: u64,
+    pub peak_events: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -627,6 +651,10 @@ impl<'m> Sim<'m> {
             components: Vec::new(),
             events: 0,
             truncated: false,
+            interrupted: false,
+            peak_requests: 0,
+            peak_frames: 0,
+            peak_events: 0,
         };
         Sim {
             model,
@@ -745,6 +773,7 @@ impl<'m> Sim<'m> {
             self.events.schedule(tl.interval_ns, Ev::TimelineTick);
         }
         let limit = self.cfg.max_events.unwrap_or(u64::MAX);
+        let started = std::time::Instant::now();
         // Events exactly at the end instant are not run: the run covers [0, end).
         while let Some(t) = self.events.peek_time() {
             if t >= self.end {
@@ -753,6 +782,20 @@ impl<'m> Sim<'m> {
             if self.event_count >= limit {
                 self.out.truncated = true;
                 break;
+            }
+            if self.event_count % CHECK_EVERY == 0 && self.event_count > 0 {
+                self.out.peak_events = self.out.peak_events.max(self.events.len() as u64);
+                if stop_requested() {
+                    self.out.truncated = true;
+                    self.out.interrupted = true;
+                    break;
+                }
+                if let Some(w) = self.cfg.max_wall_s
+                    && started.elapsed().as_secs_f64() > w
+                {
+                    self.out.truncated = true;
+                    break;
+                }
             }
             let (t, ev) = self.events.pop().expect("peeked");
             debug_assert!(t >= self.now, "time went backwards");
@@ -2060,6 +2103,9 @@ impl<'m> Sim<'m> {
             .filter(|r| r.live && !r.is_task)
             .count() as u64;
         self.out.measured_s = time::to_s(now.saturating_sub(self.warmup));
+        self.out.peak_requests = self.requests.len() as u64;
+        self.out.peak_frames = self.frames.len() as u64;
+        self.out.peak_events = self.out.peak_events.max(self.events.len() as u64);
         if let Some(tl) = self.timeline.take() {
             let mut events = Vec::new();
             if self.warmup > 0 {

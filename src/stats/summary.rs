@@ -249,8 +249,18 @@ impl Cost {
 pub struct EngineInfo {
     pub events: u64,
     pub wall_s: f64,
-    /// The run stopped at `--max-events` before its simulated end.
+    /// The run stopped before its simulated end (`--max-events`, `--max-wall`, or Ctrl-C).
     pub truncated: bool,
+    #[serde(default)]
+    pub interrupted: bool,
+    /// Requests and frames alive at once at the peak, and the largest event queue: memory is
+    /// proportional to these, not to the number of requests simulated.
+    #[serde(default)]
+    pub peak_requests: u64,
+    #[serde(default)]
+    pub peak_frames: u64,
+    #[serde(default)]
+    pub peak_events: u64,
 }
 
 /// One point (model, traffic, parameters) summarised over its replications: the `run --json`
@@ -648,6 +658,10 @@ pub fn summarize(info: PointInfo, runs: &[RunStats]) -> RunSummary {
             events,
             wall_s: info.wall_s,
             truncated: runs.iter().any(|r| r.truncated),
+            interrupted: runs.iter().any(|r| r.interrupted),
+            peak_requests: runs.iter().map(|r| r.peak_requests).max().unwrap_or(0),
+            peak_frames: runs.iter().map(|r| r.peak_frames).max().unwrap_or(0),
+            peak_events: runs.iter().map(|r| r.peak_events).max().unwrap_or(0),
         },
         cost: Cost::of(model, throughputs.iter().sum::<f64>() / runs.len() as f64),
         timeline: runs.first().and_then(|r| r.timeline.clone()),
