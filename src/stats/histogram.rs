@@ -1,16 +1,45 @@
-//! Streaming latency distributions: an HDR histogram (bounded relative error, fixed memory,
-//! mergeable) plus an exact count, sum and maximum.
+//! Streaming latency distributions: a log-linear histogram (the HDR layout — exact below 512 ns,
+//! then 512 linear sub-buckets per power of two, so any value is known to within 0.2% and a
+//! quantile, taken at its bucket's midpoint, to within 0.1%), with an exact count, sum and
+//! maximum. Fixed memory, mergeable, and a record is a few instructions: the hdrhistogram crate
+//! spends about ten times as many, which showed in profiles of the engine.
 
-use hdrhistogram::Histogram;
+/// Sub-buckets per power of two: 2^SUB_BITS.
+const SUB_BITS: u32 = 9;
+const SUB: u64 = 1 << SUB_BITS;
+/// Values up to 2^50 ns (13 days) are resolved; longer ones land in the last bucket (and still
+/// count exactly in the mean and maximum).
+const MAX_EXP: u32 = 50;
+const BUCKETS: usize = (SUB + (MAX_EXP - SUB_BITS + 1) as u64 * SUB) as usize;
 
-/// Three significant digits: quantiles are within 0.1% of the exact sample quantile.
-const SIGFIGS: u8 = 3;
-/// Values up to 10 000 s are resolved; longer ones are clamped (and still counted in the mean).
-const HIGHEST_NS: u64 = 10_000_000_000_000;
+#[inline]
+fn index(v: u64) -> usize {
+    if v < SUB {
+        return v as usize;
+    }
+    let e = 63 - v.leading_zeros();
+    if e > MAX_EXP {
+        return BUCKETS - 1;
+    }
+    let m = v >> (e - SUB_BITS);
+    (SUB + (e - SUB_BITS) as u64 * SUB + (m - SUB)) as usize
+}
+
+/// The range [low, high) of values that land in bucket `i`.
+fn bounds(i: usize) -> (u64, u64) {
+    let i = i as u64;
+    if i < SUB {
+        return (i, i + 1);
+    }
+    let k = i - SUB;
+    let shift = (k / SUB) as u32;
+    let m = SUB + k % SUB;
+    (m << shift, (m + 1) << shift)
+}
 
 #[derive(Clone, Debug)]
 pub struct LatencyHistogram {
-    hist: Histogram<u64>,
+    counts: Vec<u64>,
     count: u64,
     sum_ns: u128,
     max_ns: u64,
@@ -19,8 +48,7 @@ pub struct LatencyHistogram {
 impl Default for LatencyHistogram {
     fn default() -> Self {
         LatencyHistogram {
-            hist: Histogram::new_with_bounds(1, HIGHEST_NS, SIGFIGS)
-                .expect("constant histogram bounds are valid"),
+            counts: vec![0; BUCKETS],
             count: 0,
             sum_ns: 0,
             max_ns: 0,
@@ -31,7 +59,7 @@ impl Default for LatencyHistogram {
 impl LatencyHistogram {
     #[inline]
     pub fn record(&mut self, ns: u64) {
-        self.hist.saturating_record(ns.min(HIGHEST_NS));
+        self.counts[index(ns)] += 1;
         self.count += 1;
         self.sum_ns += ns as u128;
         self.max_ns = self.max_ns.max(ns);
@@ -53,32 +81,43 @@ impl LatencyHistogram {
         self.max_ns as f64 / 1e6
     }
 
-    /// The q-quantile (0 ≤ q ≤ 1) in milliseconds; 0 when empty.
+    /// The q-quantile (0 ≤ q ≤ 1) in milliseconds: the smallest recorded value v such that at
+    /// least a fraction q of the values are ≤ v, reported as its bucket's midpoint (never above
+    /// the exact maximum); 0 when empty.
     pub fn quantile_ms(&self, q: f64) -> f64 {
         if self.count == 0 {
             return 0.0;
         }
-        // The median of the bucket holding the quantile halves the worst-case bias of taking its
-        // upper edge; never report more than the exact maximum.
-        let v = self.hist.value_at_quantile(q);
-        let v = self.hist.median_equivalent(v).min(self.max_ns);
-        v as f64 / 1e6
+        let rank = ((q.clamp(0.0, 1.0) * self.count as f64).ceil() as u64).max(1);
+        if rank >= self.count {
+            return self.max_ms();
+        }
+        let mut seen = 0;
+        for (i, &c) in self.counts.iter().enumerate() {
+            seen += c;
+            if seen >= rank {
+                let (lo, hi) = bounds(i);
+                let mid = if hi - lo == 1 { lo } else { lo + (hi - lo) / 2 };
+                return mid.min(self.max_ns) as f64 / 1e6;
+            }
+        }
+        self.max_ms()
     }
 
-    /// The fraction of recorded values above `ms`.
+    /// The fraction of recorded values above `ms` (to the bucket's resolution).
     pub fn fraction_above_ms(&self, ms: f64) -> f64 {
         if self.count == 0 {
             return 0.0;
         }
-        let ns = (ms * 1e6) as u64;
-        let below = self.hist.count_between(0, ns);
+        let limit = index((ms * 1e6) as u64);
+        let below: u64 = self.counts[..=limit].iter().sum();
         1.0 - below as f64 / self.count as f64
     }
 
     pub fn merge(&mut self, other: &LatencyHistogram) {
-        self.hist
-            .add(&other.hist)
-            .expect("histograms with identical bounds always merge");
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
         self.count += other.count;
         self.sum_ns += other.sum_ns;
         self.max_ns = self.max_ns.max(other.max_ns);
@@ -91,6 +130,21 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn buckets_tile_the_line() {
+        let mut next = 0;
+        for i in 0..BUCKETS - 1 {
+            let (lo, hi) = bounds(i);
+            assert_eq!(lo, next, "bucket {i} starts where the previous ended");
+            assert!(hi > lo);
+            // Relative width at most 1/512.
+            assert!(lo < SUB || (hi - lo) as f64 / lo as f64 <= 1.0 / SUB as f64 + 1e-12);
+            assert_eq!(index(lo), i);
+            assert_eq!(index(hi - 1), i);
+            next = hi;
+        }
+    }
+
+    #[test]
     fn quantiles_have_bounded_relative_error() {
         let mut h = LatencyHistogram::default();
         for i in 1..=100_000u64 {
@@ -99,17 +153,22 @@ mod tests {
         for q in [0.5, 0.9, 0.99, 0.999] {
             let exact = q * 100.0;
             let got = h.quantile_ms(q);
-            assert!((got / exact - 1.0).abs() < 2e-3, "q {q}: {got} vs {exact}");
+            assert!(
+                (got / exact - 1.0).abs() < 1.1e-3,
+                "q {q}: {got} vs {exact}"
+            );
         }
         assert!((h.mean_ms() - 50.0005).abs() < 1e-9);
         assert_eq!(h.max_ms(), 100.0);
+        assert_eq!(h.quantile_ms(1.0), 100.0);
+        assert!((h.fraction_above_ms(90.0) - 0.1).abs() < 2e-3);
     }
 
     proptest! {
         /// Merging two histograms is the same as recording everything into one.
         #[test]
-        fn merge_equals_recording_all(a in proptest::collection::vec(1u64..10_000_000_000, 0..300),
-                                      b in proptest::collection::vec(1u64..10_000_000_000, 0..300)) {
+        fn merge_equals_recording_all(a in proptest::collection::vec(0u64..10_000_000_000_000, 0..300),
+                                      b in proptest::collection::vec(0u64..10_000_000_000_000, 0..300)) {
             let (mut ha, mut hb, mut all) = (LatencyHistogram::default(), LatencyHistogram::default(), LatencyHistogram::default());
             for &x in &a { ha.record(x); all.record(x); }
             for &x in &b { hb.record(x); all.record(x); }
@@ -120,6 +179,18 @@ mod tests {
             for q in [0.0, 0.5, 0.99, 1.0] {
                 prop_assert_eq!(ha.quantile_ms(q), all.quantile_ms(q));
             }
+        }
+
+        /// Every quantile is within 0.1% of the exact sample quantile.
+        #[test]
+        fn quantiles_match_sorted_samples(mut xs in proptest::collection::vec(1u64..1_000_000_000_000, 1..500), q in 0.0f64..1.0) {
+            let mut h = LatencyHistogram::default();
+            for &x in &xs { h.record(x); }
+            xs.sort_unstable();
+            let rank = ((q * xs.len() as f64).ceil() as usize).max(1);
+            let exact = xs[rank - 1] as f64 / 1e6;
+            let got = h.quantile_ms(q);
+            prop_assert!((got - exact).abs() <= exact * 1.0e-3 + 1e-6, "{got} vs {exact}");
         }
     }
 }
