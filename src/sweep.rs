@@ -190,7 +190,9 @@ impl Plan {
 /// Groups results into series (same model name and parameters, in order of appearance) and finds
 /// each one's knee.
 pub fn knees(results: &[RunSummary], slo_p99_ms: f64, max_error_rate: f64) -> Vec<Knee> {
-    let mut series: Vec<(String, Vec<(String, f64)>, Vec<&RunSummary>)> = Vec::new();
+    // (model, parameters, its points) in order of first appearance.
+    type Series<'a> = (String, Vec<(String, f64)>, Vec<&'a RunSummary>);
+    let mut series: Vec<Series> = Vec::new();
     for r in results {
         match series
             .iter_mut()

@@ -44,8 +44,8 @@ fn without_wall_clock(mut v: Value) -> Value {
     v
 }
 
-const SINGLE: &str = "models/01-single-server.ron";
-const FARM: &str = "models/03-load-balanced.ron";
+const SINGLE: &str = "tests/fixtures/single-server.ron";
+const FARM: &str = "tests/fixtures/load-balanced.ron";
 
 #[test]
 fn run_json_has_every_spec_key() {

@@ -65,7 +65,7 @@ fn explain_agrees_with_its_simulation_on_an_async_network() {
 
 #[test]
 fn explain_finds_the_database_behind_blocking_servers() {
-    let v = archsim_json(&["explain", "models/03-load-balanced.ron", "--duration", "30", "--warmup", "5", "--json"]);
+    let v = archsim_json(&["explain", "tests/fixtures/load-balanced.ron", "--duration", "30", "--warmup", "5", "--json"]);
     let b = v["bottleneck"].as_str().unwrap().to_string();
     let sat = v["saturation_traffic"].as_f64().unwrap();
     // The database saturates before the app tier, at capacity / (rate · demand).

@@ -784,7 +784,7 @@ impl<'m> Sim<'m> {
                 self.out.truncated = true;
                 break;
             }
-            if self.event_count % CHECK_EVERY == 0 && self.event_count > 0 {
+            if self.event_count.is_multiple_of(CHECK_EVERY) && self.event_count > 0 {
                 self.out.peak_events = self.out.peak_events.max(self.events.len() as u64);
                 if stop_requested() {
                     self.out.truncated = true;

@@ -726,8 +726,8 @@ fn check_network(ck: &mut Checker, np: &Path, n: &RawNetwork) -> Network {
         });
     let k = n.regions.len();
     let mut links: Vec<Vec<Option<Dist>>> = vec![vec![None; k]; k];
-    for i in 0..k {
-        links[i][i] = Some(same.clone());
+    for (i, row) in links.iter_mut().enumerate() {
+        row[i] = Some(same.clone());
     }
     for (i, (a, b, d)) in n.links.iter().enumerate() {
         let lp = np.join("links").join(i);
@@ -746,9 +746,9 @@ fn check_network(ck: &mut Checker, np: &Path, n: &RawNetwork) -> Network {
         }
     }
     let mut missing = Vec::new();
-    for a in 0..k {
-        for b in a + 1..k {
-            if links[a][b].is_none() {
+    for (a, row) in links.iter().enumerate() {
+        for (b, link) in row.iter().enumerate().skip(a + 1) {
+            if link.is_none() {
                 missing.push(format!("(\"{}\", \"{}\", …)", n.regions[a], n.regions[b]));
             }
         }
