@@ -131,6 +131,11 @@ fn run_study(
     };
     let bar = progress_bar(total, quiet);
     let results = study.run(shard, &|| bar.inc(1)).map_err(Failure::Input)?;
+    let timelines = if shard.is_none_or(|s| s.index == 1) {
+        study.timelines().map_err(Failure::Input)?
+    } else {
+        Vec::new()
+    };
     bar.finish_and_clear();
     if archsim::engine::sim::stop_requested() {
         // Keep what finished, whole; write nothing half-done.
@@ -141,7 +146,7 @@ fn run_study(
         let partial = out.join("partial");
         let all: Vec<_> = done.iter().map(|(_, r)| r.clone()).collect();
         if !all.is_empty() {
-            study.write(&partial, &all).map_err(|e| {
+            study.write(&partial, &all, &[]).map_err(|e| {
                 Failure::Internal(format!("{}: cannot write: {e}", partial.display()))
             })?;
         }
@@ -158,7 +163,9 @@ fn run_study(
     let io = |e: std::io::Error| Failure::Internal(format!("{}: cannot write: {e}", out.display()));
     match shard {
         Some(spec) => {
-            let folder = study.write_shard(out, spec, &results).map_err(io)?;
+            let folder = study
+                .write_shard(out, spec, &results, &timelines)
+                .map_err(io)?;
             println!(
                 "wrote shard {}/{} ({} points) to {}",
                 spec.index,
@@ -169,7 +176,7 @@ fn run_study(
         }
         None => {
             let all: Vec<_> = results.into_iter().map(|(_, r)| r).collect();
-            study.write(out, &all).map_err(io)?;
+            study.write(out, &all, &timelines).map_err(io)?;
             print_knees(&study.knees(&all));
             println!("wrote {}", out.join("report.html").display());
         }

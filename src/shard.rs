@@ -113,6 +113,8 @@ pub struct Manifest {
 }
 
 pub const MANIFEST: &str = "shard.json";
+/// Written by shard 1 only.
+pub const TIMELINES: &str = "timelines.json";
 
 /// FNV-1a 64 over length-prefixed parts, as hex.
 pub fn study_hash(parts: &[String]) -> String {
@@ -130,6 +132,7 @@ pub fn study_hash(parts: &[String]) -> String {
 pub struct Merged {
     pub manifest: Manifest,
     pub results: Vec<RunSummary>,
+    pub timelines: Vec<(String, crate::stats::timeline::Timeline)>,
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(p: &Path) -> Result<T, String> {
@@ -175,6 +178,7 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, String> {
     let mut first: Option<(PathBuf, Manifest)> = None;
     let mut slots: Vec<Option<RunSummary>> = Vec::new();
     let mut seen_shards: Vec<Option<PathBuf>> = Vec::new();
+    let mut timelines = Vec::new();
     for f in &folders {
         let m: Manifest = read_json(&f.join(MANIFEST))?;
         match &first {
@@ -216,6 +220,9 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, String> {
             ));
         }
         seen_shards[k - 1] = Some(f.clone());
+        if k == 1 {
+            timelines = read_json(&f.join(TIMELINES))?;
+        }
         let results: Vec<RunSummary> = read_json(&f.join("results.json"))?;
         if results.len() != m.points.len() {
             return Err(format!(
@@ -250,7 +257,11 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, String> {
         .enumerate()
         .map(|(i, r)| r.ok_or_else(|| format!("point {i} is in no shard")))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Merged { manifest, results })
+    Ok(Merged {
+        manifest,
+        results,
+        timelines,
+    })
 }
 
 #[cfg(test)]

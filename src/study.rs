@@ -7,7 +7,11 @@ use crate::report::{self, ModelInfo, SweepOutput};
 use crate::runner::RunOptions;
 use crate::shard::{self, Manifest, ShardSpec};
 use crate::stats::summary::RunSummary;
+use crate::stats::timeline::Timeline;
 use crate::sweep::{Knee, Plan, Vary};
+
+/// The interval of the timelines in sweep reports, seconds.
+pub const TIMELINE_INTERVAL_S: f64 = 1.0;
 use std::path::{Path, PathBuf};
 
 /// A model as given: where it came from (for messages) and its text.
@@ -176,8 +180,40 @@ impl Study {
         self.plan.knees(results)
     }
 
+    /// Time series at 1x of every model whose traffic changes over time or that has failures:
+    /// the story of a spike or a crash is in its timeline, not in a steady-state point.
+    pub fn timelines(&self) -> Result<Vec<(String, Timeline)>, String> {
+        use rayon::prelude::*;
+        self.plan
+            .models
+            .par_iter()
+            .filter(|m| {
+                !matches!(m.workload.profile, crate::model::Profile::Steady)
+                    || !m.failures.is_empty()
+            })
+            .map(|m| {
+                let opts = RunOptions {
+                    traffic: 1.0,
+                    timeline_s: Some(TIMELINE_INTERVAL_S),
+                    replications: Some(1),
+                    ..self.plan.base.clone()
+                };
+                let s = crate::runner::run_point(m, &opts)?;
+                Ok((
+                    m.name.clone(),
+                    s.timeline.expect("a timeline was asked for"),
+                ))
+            })
+            .collect()
+    }
+
     /// Writes the full set of outputs for `results` (all points, in order).
-    pub fn write(&self, dir: &Path, results: &[RunSummary]) -> std::io::Result<Vec<PathBuf>> {
+    pub fn write(
+        &self,
+        dir: &Path,
+        results: &[RunSummary],
+        timelines: &[(String, Timeline)],
+    ) -> std::io::Result<Vec<PathBuf>> {
         write_outputs(
             dir,
             &self.title,
@@ -186,6 +222,7 @@ impl Study {
             self.plan.slo_p99_ms,
             self.plan.max_error_rate,
             results,
+            timelines,
         )
     }
 
@@ -195,9 +232,18 @@ impl Study {
         dir: &Path,
         spec: ShardSpec,
         results: &[(usize, RunSummary)],
+        timelines: &[(String, Timeline)],
     ) -> std::io::Result<PathBuf> {
         let folder = dir.join(spec.folder_name());
         std::fs::create_dir_all(&folder)?;
+        // The first shard also carries the timelines, so a merge writes exactly what a single
+        // run would.
+        if spec.index == 1 {
+            report::files::write_atomic(
+                &folder.join(shard::TIMELINES),
+                report::files::to_json(timelines)?.as_bytes(),
+            )?;
+        }
         let only: Vec<&RunSummary> = results.iter().map(|(_, r)| r).collect();
         report::files::write_atomic(
             &folder.join("results.json"),
@@ -225,6 +271,7 @@ impl Study {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn write_outputs(
     dir: &Path,
     title: &str,
@@ -233,6 +280,7 @@ pub fn write_outputs(
     slo_p99_ms: f64,
     max_error_rate: f64,
     results: &[RunSummary],
+    timelines: &[(String, Timeline)],
 ) -> std::io::Result<Vec<PathBuf>> {
     let knees = crate::sweep::knees(results, slo_p99_ms, max_error_rate);
     report::write_sweep(
@@ -245,6 +293,7 @@ pub fn write_outputs(
             slo_p99_ms,
             max_error_rate,
             story,
+            timelines,
         },
     )
 }
@@ -261,6 +310,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Vec<PathBuf>, Vec<Knee>), 
         man.slo_p99_ms,
         man.max_error_rate,
         &m.results,
+        &m.timelines,
     )
     .map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
     Ok((

@@ -101,10 +101,11 @@ enum Ev {
         req: u32,
         why: Outcome,
     },
-    /// A call with a timeout ran out of time.
+    /// A call with a timeout ran out of time; `seq` names the call (a frame makes many).
     CallTimeout {
         frame: u32,
         generation: u32,
+        seq: u32,
     },
     /// A call's backoff is over: try again.
     CallRetry {
@@ -195,6 +196,9 @@ struct Frame {
     parent_gen: u32,
     /// Retries of the current call so far.
     attempt: u32,
+    /// Counts the calls this frame made, so a timeout knows whether its call is still the one
+    /// outstanding.
+    call_seq: u32,
 }
 
 /// A caller-side connection pool definition on one component.
@@ -882,7 +886,16 @@ impl<'m> Sim<'m> {
                 req,
                 why,
             } => self.notify(parent, generation, req, why),
-            Ev::CallTimeout { frame, generation } => self.call_timed_out(frame, generation),
+            Ev::CallTimeout {
+                frame,
+                generation,
+                seq,
+            } => {
+                if self.is_current(frame, generation) && self.frames[frame as usize].call_seq == seq
+                {
+                    self.call_timed_out(frame, generation)
+                }
+            }
             Ev::CallRetry { frame, generation } => {
                 if self.is_current(frame, generation) {
                     self.ready.push(Ready::Advance(frame, generation));
@@ -1105,8 +1118,11 @@ impl<'m> Sim<'m> {
             // Sticky sessions follow the client; anonymous traffic follows the key.
             let sticky = if self.model.workload.population.is_some() || r.owner != NONE {
                 r.client as u64
-            } else {
+            } else if r.key != NO_KEY {
                 r.key
+            } else {
+                // Anonymous clients without keys: nothing to stick to, so spread them.
+                c.rng.random::<u64>()
             };
             return b.pick(&self.stations, &mut c.rng, sticky, r.client);
         }
@@ -1183,6 +1199,7 @@ impl<'m> Sim<'m> {
             alive: true,
             parent_gen,
             attempt: 0,
+            call_seq: 0,
         });
         let d = self.hop(from, self.station_region[station as usize]);
         if d == 0 {
@@ -1432,17 +1449,19 @@ impl<'m> Sim<'m> {
                     let fr = &mut self.frames[f as usize];
                     fr.pc += 1;
                     fr.pending = 1;
+                    fr.call_seq = fr.call_seq.wrapping_add(1);
                     let req = fr.req;
                     let from = self.station_region[fr.station as usize];
                     if opts != NO_OPTS
                         && let Some(t) = self.prog.call_opts[opts as usize].timeout_ms
                     {
-                        let generation = fr.generation;
+                        let (generation, seq) = (fr.generation, fr.call_seq);
                         self.events.schedule(
                             self.now.saturating_add(time::from_ms(t)),
                             Ev::CallTimeout {
                                 frame: f,
                                 generation,
+                                seq,
                             },
                         );
                     }
@@ -1478,6 +1497,7 @@ impl<'m> Sim<'m> {
                             pool_wait: NONE,
                             parent_gen: base.generation,
                             attempt: 0,
+                            call_seq: 0,
                             ..base
                         });
                         self.ready.push(Ready::Advance(
@@ -1502,6 +1522,8 @@ impl<'m> Sim<'m> {
                 Instr::FailWith { p } => {
                     let u: f64 = self.comps[c].rng.random();
                     if u < p {
+                        let st = self.frames[f as usize].station;
+                        self.stations[st as usize].stats.failed += 1;
                         self.finish(f, Outcome::Failed);
                         return;
                     }
@@ -1997,12 +2019,6 @@ impl<'m> Sim<'m> {
                 match why {
                     Outcome::Ok => {
                         let lat = self.now - r.first_arrival;
-                        if self.model.workload.classes[r.class as usize]
-                            .max_age_s
-                            .is_some()
-                        {
-                            self.browser.insert((r.client, r.key), self.now);
-                        }
                         self.out.completed += 1;
                         self.out.latency.record(lat);
                         // With one class its histogram is the total's: filled in at the end.
@@ -2013,6 +2029,14 @@ impl<'m> Sim<'m> {
                     Outcome::Dropped => self.out.dropped += 1,
                     Outcome::Failed => self.out.failed += 1,
                 }
+            }
+            // Browsers keep what they fetched, during warm-up too.
+            if why == Outcome::Ok
+                && self.model.workload.classes[r.class as usize]
+                    .max_age_s
+                    .is_some()
+            {
+                self.browser.insert((r.client, r.key), self.now);
             }
             // The timeline covers the whole run, warm-up included.
             if let Some(tl) = &mut self.timeline {
@@ -2115,6 +2139,14 @@ impl<'m> Sim<'m> {
         self.out.peak_requests = self.requests.len() as u64;
         self.out.peak_frames = self.frames.len() as u64;
         self.out.peak_events = self.out.peak_events.max(self.events.len() as u64);
+        if self
+            .timeline
+            .as_ref()
+            .is_some_and(|tl| now.is_multiple_of(tl.interval_ns))
+        {
+            // The tick at the very end is not an ordinary event: close the last interval here.
+            self.timeline_tick();
+        }
         if let Some(tl) = self.timeline.take() {
             let mut events = Vec::new();
             if self.warmup > 0 {
@@ -2171,6 +2203,8 @@ impl<'m> Sim<'m> {
                 agg.wait_sum += x.wait_sum;
                 agg.dropped += x.dropped;
                 agg.failed += x.failed;
+                agg.crashes += x.crashes;
+                agg.down_ns += x.down_ns;
                 backlog += st.queue.len() as u64;
                 present += st.present as u64;
             }

@@ -57,7 +57,7 @@ pub enum RawArrival {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "Class")]
 pub struct RawClass {
     pub name: String,
     pub weight: f64,
@@ -405,7 +405,7 @@ pub struct RawNetwork {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "ClientRegion")]
 pub struct RawClientRegion {
     pub region: String,
     pub share: f64,

@@ -543,7 +543,15 @@ impl<'a> Checker<'a> {
                 if !accept(c) {
                     self.error(
                         path,
-                        format!("{role} `{name}` is a {}", c.kind_name()),
+                        format!(
+                            "{role} `{name}` is {} {}",
+                            if c.kind_name().starts_with(['A', 'E', 'I', 'O', 'U']) {
+                                "an"
+                            } else {
+                                "a"
+                            },
+                            c.kind_name()
+                        ),
                         accept_desc.to_string(),
                     );
                 }

@@ -30,6 +30,9 @@ pub struct SweepOutput<'a> {
     /// When true (the tour), the HTML report tells the models as a story in order, one section
     /// per model with what it fixed and what broke next.
     pub story: bool,
+    /// Time series at 1x of the models whose traffic changes over time or that fail: (model
+    /// name, timeline), in model order.
+    pub timelines: &'a [(String, crate::stats::timeline::Timeline)],
 }
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -71,6 +74,13 @@ pub fn write_sweep(dir: &Path, out: &SweepOutput) -> std::io::Result<Vec<PathBuf
     for c in &charts {
         put(&format!("{}.svg", c.stem), c.svg.as_bytes())?;
         put(&format!("{}.png", c.stem), &c.png)?;
+    }
+    for (model, tl) in out.timelines {
+        let slug = timeline::slug(model);
+        put(&format!("timeline-{slug}.csv"), tl.to_csv().as_bytes())?;
+        for (name, bytes) in timeline::render(model, tl) {
+            put(&name, &bytes)?;
+        }
     }
     put("report.html", html::render(out, &charts).as_bytes())?;
     Ok(written)

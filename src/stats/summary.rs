@@ -108,6 +108,17 @@ pub struct Requests {
     pub late_responses: Count,
     /// Answered by the client's browser cache without reaching the network (part of `completed`).
     pub browser_hits: Count,
+    /// Attempts sent, first tries and client retries: attempts / arrived is the retry amplification.
+    #[serde(default)]
+    pub attempts: Count,
+    #[serde(default)]
+    pub retries: Count,
+    /// Retries the retry budget refused.
+    #[serde(default)]
+    pub retries_denied: Count,
+    /// Responses that came back to a caller that had stopped waiting (timed out or crashed).
+    #[serde(default)]
+    pub orphaned_responses: Count,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -182,6 +193,34 @@ pub struct ComponentSummary {
     /// Connection pools of this component, by the database they connect to.
     #[serde(default, skip_serializing_if = "Ordered::is_empty")]
     pub pools: Ordered<PoolSummary>,
+    /// Utilization of each instance, when there are several (sticky routing shows imbalance).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instance_utilization: Vec<f64>,
+    /// Crashes of its instances in the measured window (scheduled, random or out of memory).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub crashes: Count,
+    /// Fraction of instance-time spent down.
+    #[serde(default, skip_serializing_if = "f64_is_zero")]
+    pub down_fraction: f64,
+    /// Calls from this component that timed out (`CallWith`), and retries it made.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub call_timeouts: Count,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub call_retries: Count,
+    /// Load balancers: requests refused because no backend was believed healthy.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub no_healthy_backend: Count,
+    /// Sticky balancers: sessions lost when the instance holding them crashed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sessions_lost: Count,
+}
+
+fn is_zero(c: &Count) -> bool {
+    c.0 == 0.0
+}
+
+fn f64_is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -419,6 +458,21 @@ fn component_summary(
         s.tasks_failed = Some(Count(per(&|x, _| x.tasks_failed as f64)));
         s.dropped = Count(per(&|x, _| x.tasks_dropped as f64));
     }
+    if c.instances() > 1 {
+        let w = c.workers().filter(|w| *w < u32::MAX).unwrap_or(0) as f64;
+        if w > 0.0 {
+            s.instance_utilization = (0..cs[0].instance_busy.len())
+                .map(|i| per(&|x, t| x.instance_busy[i] as f64 / (ns_t(t) * w)))
+                .collect();
+        }
+    }
+    s.crashes = Count(per(&|x, _| x.station.crashes as f64));
+    s.down_fraction =
+        per(&|x, t| x.station.down_ns as f64 / (ns_t(t) * c.instances().max(1) as f64));
+    s.call_timeouts = Count(per(&|x, _| x.call_timeouts as f64));
+    s.call_retries = Count(per(&|x, _| x.call_retries as f64));
+    s.no_healthy_backend = Count(per(&|x, _| x.no_backend as f64));
+    s.sessions_lost = Count(per(&|x, _| x.sessions_lost as f64));
     if let crate::model::Kind::Cdn(cdn) = &c.kind {
         for i in 0..cdn.edges.len() {
             let region = cs[0].edges[i].0.clone();
@@ -549,6 +603,10 @@ pub fn summarize(info: PointInfo, runs: &[RunStats]) -> RunSummary {
         shed: count_of(runs, |r| r.shed),
         late_responses: count_of(runs, |r| r.late_responses),
         browser_hits: count_of(runs, |r| r.browser_hits),
+        attempts: count_of(runs, |r| r.attempts),
+        retries: count_of(runs, |r| r.retries),
+        retries_denied: count_of(runs, |r| r.retries_denied),
+        orphaned_responses: count_of(runs, |r| r.orphaned_responses),
     };
     let errors = requests.dropped.0 + requests.failed.0 + requests.timed_out.0;
     let answered = errors + requests.completed.0;
