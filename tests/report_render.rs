@@ -114,6 +114,7 @@ fn output(f: &Fixture, story: bool) -> SweepOutput<'_> {
         slo_p99_ms: SLO,
         max_error_rate: MAX_ERRORS,
         story,
+        timelines: &[],
     }
 }
 
