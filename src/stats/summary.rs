@@ -540,7 +540,18 @@ fn x_is_lb(c: &crate::model::Component) -> bool {
 /// when none is that busy, the most utilised one.
 pub fn bottleneck(model: &Model, comps: &Ordered<ComponentSummary>) -> String {
     let depth = graph::depths(model);
-    let util: Vec<f64> = comps.0.iter().map(|(_, c)| c.utilization).collect();
+    // A component counts as saturated when any of its instances is: a database whose replicas
+    // are full is the bottleneck even while its primary idles.
+    let util: Vec<f64> = comps
+        .0
+        .iter()
+        .map(|(_, c)| {
+            c.instance_utilization
+                .iter()
+                .copied()
+                .fold(c.utilization, f64::max)
+        })
+        .collect();
     let saturated: Vec<usize> = (0..util.len()).filter(|&i| util[i] >= 0.95).collect();
     let pick = if saturated.is_empty() {
         (0..util.len()).max_by(|&a, &b| util[a].total_cmp(&util[b]).then(b.cmp(&a)))
