@@ -124,7 +124,7 @@ impl Study {
                 name: m.name.clone(),
                 description: m.description.clone(),
                 notes: bundled::leading_comment(&s.text),
-                monthly_cost: None,
+                monthly_cost: Some(m.components.iter().map(|c| c.monthly_cost()).sum()),
             })
             .collect();
         let plan = Plan {

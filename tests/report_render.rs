@@ -7,7 +7,9 @@
 //! - report.html opens with the answer, names every model (escaped), inlines every chart and
 //!   fetches nothing;
 //! - when Chromium is installed, a headless screenshot of report.html is decoded and must show
-//!   a rendered page, including a chart drawn from an inlined PNG.
+//!   a rendered page, including a chart drawn from an inlined PNG;
+//! - a model with a traffic spike and a crash gets a timeline chart (valid, labelled with its
+//!   events, deterministic) that report.html inlines, in its story step or under "Over time".
 
 use archsim::model::Model;
 use archsim::model::params::apply_parameter;
@@ -966,4 +968,278 @@ fn report_screenshot_in_headless_chromium() {
         blue > 1000,
         "only {blue} pixels of the first series' colour: chart not drawn?"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timelines.
+
+/// A small model whose traffic spikes (6x, 15-25 s) and whose only server crashes (35-40 s);
+/// its name needs escaping.
+const TIMELINE_MODEL: &str = r#"
+// A spike, then a crash.
+// Look at: the timeline.
+Model(
+    name: "Spike & crash <test>",
+    description: "One small server: a 10 s 6x spike, then a 5 s crash.",
+    workload: Workload(
+        arrival: Poisson(rate: 40.0),
+        entry: "app",
+        profile: Spike(start_s: 15.0, duration_s: 10.0, factor: 6.0),
+    ),
+    components: {
+        "app": Server(workers: 4, handler: [Work(Exp(mean_ms: 40.0))], queue_capacity: 50),
+    },
+    failures: [Crash(component: "app", instance: 0, at_s: 35.0, for_s: 5.0)],
+    sim: Sim(duration_s: 50.0, warmup_s: 5.0, seed: 11),
+)
+"#;
+const TIMELINE_NAME: &str = "Spike & crash <test>";
+const TIMELINE_STEM: &str = "timeline-spike-crash-test";
+
+struct TimelineFixture {
+    results: Vec<RunSummary>,
+    knees: Vec<Knee>,
+    models: Vec<ModelInfo>,
+    timelines: Vec<(String, archsim::stats::timeline::Timeline)>,
+}
+
+/// The spike-and-crash model at 1x..3x, and its timeline at 1x (1 s intervals).
+fn timeline_fixture() -> &'static TimelineFixture {
+    static F: OnceLock<TimelineFixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let model = Model::from_text(TIMELINE_MODEL, "spike-crash.ron").expect("model loads");
+        assert_eq!(model.name, TIMELINE_NAME);
+        let run = |t: f64, timeline: bool| {
+            let opts = RunOptions {
+                traffic: t,
+                replications: Some(1),
+                timeline_s: timeline.then_some(1.0),
+                ..Default::default()
+            };
+            run_point(&model, &opts).expect("run_point")
+        };
+        let results: Vec<RunSummary> = (1..=3).map(|t| run(t as f64, false)).collect();
+        let tl = run(1.0, true).timeline.expect("a timeline was asked for");
+        let knees = knees(&results, SLO, MAX_ERRORS);
+        TimelineFixture {
+            results,
+            knees,
+            models: vec![ModelInfo {
+                name: model.name.clone(),
+                description: model.description.clone(),
+                notes: header_notes(TIMELINE_MODEL.trim_start()),
+                monthly_cost: Some(5.0),
+            }],
+            timelines: vec![(model.name.clone(), tl)],
+        }
+    })
+}
+
+fn timeline_output(f: &TimelineFixture, story: bool) -> SweepOutput<'_> {
+    SweepOutput {
+        title: "Timeline test",
+        results: &f.results,
+        knees: &f.knees,
+        models: &f.models,
+        slo_p99_ms: SLO,
+        max_error_rate: MAX_ERRORS,
+        story,
+        timelines: &f.timelines,
+    }
+}
+
+#[test]
+fn timeline_fixture_has_the_spike_and_the_crash() {
+    let f = timeline_fixture();
+    let tl = &f.timelines[0].1;
+    assert_eq!(tl.interval_s, 1.0);
+    assert_eq!(tl.points.len(), 50);
+    let labels: Vec<&str> = tl.events.iter().map(|e| e.label.as_str()).collect();
+    assert_eq!(labels, ["end of warm-up", "app crashes", "app recovers"]);
+    let at = |t: f64| tl.points.iter().find(|p| p.t_s == t).unwrap();
+    assert_eq!(at(20.0).offered_rps, Some(240.0));
+    assert_eq!(at(30.0).offered_rps, Some(40.0));
+    assert_eq!(at(37.0).up_fraction, vec![0.0]);
+    assert_eq!(at(37.0).throughput_rps, 0.0);
+}
+
+#[test]
+fn timeline_chart_is_valid_labelled_and_deterministic() {
+    let f = timeline_fixture();
+    let (name, tl) = &f.timelines[0];
+    let files = report::timeline::render(name, tl);
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            format!("{TIMELINE_STEM}.svg"),
+            format!("{TIMELINE_STEM}.png")
+        ]
+    );
+    // Byte-identical on a second render.
+    assert!(
+        files == report::timeline::render(name, tl),
+        "two renders of the same timeline differ"
+    );
+
+    // PNG: a 1000×800 picture with text, the spike's amber, the collapse's red and the blue
+    // of goodput.
+    let img = decode_png(&files[1].1);
+    assert_eq!((img.width, img.height), (1000, 800));
+    assert!(img.distinct_colours() > 50);
+    assert!(img.count_near([255, 255, 255], 0) < img.width * img.height * 95 / 100);
+    assert!(img.count_near([34, 34, 34], 30) > 500, "no dark text");
+    assert!(img.count_near([0, 114, 178], 10) > 1000, "no goodput line");
+    assert!(
+        img.count_near([200, 0, 0], 10) > 300,
+        "no red errors or crash line"
+    );
+    // Amber (230, 159, 0) at 16% over white: the spike's band.
+    assert!(img.count_near([251, 241, 219], 6) > 5000, "no shaded spike");
+
+    // SVG: balanced, sized, titled (escaped), every panel, event and shading labelled.
+    let svg = std::str::from_utf8(&files[0].1).expect("SVG is UTF-8");
+    assert!(svg.starts_with("<svg"));
+    assert!(svg.contains("width=\"1000\"") && svg.contains("height=\"800\""));
+    assert!(check_tags(svg, &[]) > 100);
+    assert!(svg.contains(&svg_esc(&format!("Over time: {TIMELINE_NAME}"))));
+    assert!(
+        !svg.contains(TIMELINE_NAME),
+        "unescaped model name in the SVG"
+    );
+    for want in [
+        "Requests per second",
+        "offered (the traffic profile)",
+        "served (goodput)",
+        "errors",
+        "Latency of the requests served (ms",
+        "p99",
+        "p50",
+        "Utilization (% of workers busy)",
+        "app: instances up",
+        "Time since the start of the run (s)",
+        "end of warm-up",
+        "app crashes",
+        "app recovers",
+        "traffic ×6",
+        "warm-up (not in the summary)",
+        "traffic above its starting rate",
+        "collapsed: goodput under half the offered rate",
+        "app down",
+    ] {
+        assert!(svg.contains(&svg_esc(want)), "timeline SVG lacks {want:?}");
+    }
+    // The subtitle says, from the data, that goodput collapsed in the spike and recovered, and
+    // collapsed again with the crash.
+    assert!(svg.contains("Goodput collapses below half of the offered rate at 15"));
+    assert!(svg.contains("as the traffic spike starts"));
+    assert!(svg.contains("just after app crashes"));
+    assert!(svg.contains("collapsed 15"));
+    assert!(svg.contains("collapsed 35"));
+
+    let chart = report::timeline::chart(name, tl).expect("a chart");
+    assert_eq!(chart.stem, TIMELINE_STEM);
+    assert!(chart.png == files[1].1 && chart.svg.as_bytes() == files[0].1.as_slice());
+    assert!(chart.caption.contains("recovers") && chart.caption.contains("Vertical lines mark"));
+
+    // A steady timeline (no surge, no failure, no collapse) says so.
+    let mut calm = tl.clone();
+    calm.events.retain(|e| e.label == "end of warm-up");
+    for p in &mut calm.points {
+        p.offered_rps = Some(40.0);
+        p.arrivals_rps = 40.0;
+        p.throughput_rps = 40.0;
+        p.errors_rps = 0.0;
+        p.timeouts_rps = 0.0;
+        p.error_rate = 0.0;
+        p.latency_p50_ms = 30.0;
+        p.latency_p99_ms = 120.0;
+        p.up_fraction = vec![1.0];
+        p.utilization = vec![0.4];
+    }
+    let calm = report::timeline::chart("Calm", &calm).expect("a chart");
+    assert!(
+        calm.svg
+            .contains("Goodput follows the offered rate throughout")
+    );
+    assert!(!calm.svg.contains("collapsed"));
+    assert_eq!(decode_png(&calm.png).width, 1000);
+    // No points: no chart.
+    let mut empty = tl.clone();
+    empty.points.clear();
+    assert!(report::timeline::render("Empty", &empty).is_empty());
+}
+
+/// The figure of `stem` in `html`: its start, and the PNG it inlines.
+fn inlined(html: &str, stem: &str) -> (usize, Vec<u8>) {
+    let marker = format!("<figure id=\"chart-{stem}\">\n<img src=\"data:image/png;base64,");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no figure for {stem}"));
+    let at = start + marker.len();
+    let end = at + html[at..].find('"').unwrap();
+    (start, base64_decode(&html[at..end]))
+}
+
+#[test]
+fn report_includes_the_timeline_charts() {
+    let f = timeline_fixture();
+    let (name, tl) = &f.timelines[0];
+    let tl_chart = report::timeline::chart(name, tl).unwrap();
+    for story in [false, true] {
+        let out = timeline_output(f, story);
+        let charts = report::charts::render_all(&out);
+        let html = report::html::render(&out, &charts);
+        assert_eq!(
+            html.matches("<img ").count(),
+            charts.len() + 1,
+            "each chart once, and the timeline (story: {story})"
+        );
+        let (at, png) = inlined(&html, TIMELINE_STEM);
+        assert!(png == tl_chart.png, "the inlined timeline is not the chart");
+        assert!(html.contains("width=\"1000\" height=\"800\""));
+        assert!(html.contains(&esc(&tl_chart.caption)), "timeline caption");
+        assert!(html.contains(&esc(&format!("Over time: {TIMELINE_NAME}"))));
+        assert!(!html.contains(TIMELINE_NAME), "unescaped model name");
+        for file in ["svg", "png", "csv"] {
+            let link = format!("<a href=\"{TIMELINE_STEM}.{file}\">");
+            assert!(html.contains(&link), "no link to {TIMELINE_STEM}.{file}");
+        }
+        let util = inlined(&html, "utilization-spike-crash-test").0;
+        if story {
+            // In the model's step, after its utilization chart.
+            let step = html.find("<section class=\"step\" id=\"step-1\">").unwrap();
+            let step_end = step + html[step..].find("</section>").unwrap();
+            assert!(
+                step < util && util < at && at < step_end,
+                "timeline not in its step"
+            );
+            assert!(!html.contains("id=\"over-time\""));
+        } else {
+            let section = html
+                .find("<section id=\"over-time\">")
+                .expect("Over time section");
+            assert!(html[section..].contains("<h2>Over time</h2>"));
+            let charts_at = html.find("id=\"charts\"").unwrap();
+            let tables_at = html.find("id=\"tables\"").unwrap();
+            assert!(charts_at < section && section < at && at < tables_at);
+        }
+        assert!(check_tags(&html, &["meta", "img", "br"]) > 100);
+    }
+
+    // write_sweep writes the timeline's CSV, SVG and PNG, the same bytes every time.
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let wa = report::write_sweep(a.path(), &timeline_output(f, true)).unwrap();
+    let wb = report::write_sweep(b.path(), &timeline_output(f, true)).unwrap();
+    assert_eq!(wa.len(), wb.len());
+    for ext in ["csv", "svg", "png"] {
+        let n = format!("{TIMELINE_STEM}.{ext}");
+        let x = std::fs::read(a.path().join(&n)).unwrap_or_else(|e| panic!("{n}: {e}"));
+        let y = std::fs::read(b.path().join(&n)).unwrap();
+        assert!(x == y, "{n} differs between two writes");
+    }
+    assert!(std::fs::read(a.path().join(format!("{TIMELINE_STEM}.png"))).unwrap() == tl_chart.png);
+    let html = std::fs::read_to_string(a.path().join("report.html")).unwrap();
+    assert!(html == std::fs::read_to_string(b.path().join("report.html")).unwrap());
 }

@@ -30,7 +30,7 @@ pub const WIDTH: u32 = 1000;
 pub const HEIGHT: u32 = 600;
 /// Utilization charts show at most this many parameter combinations of one model.
 pub const MAX_FACETS: usize = 6;
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// Okabe–Ito colours (distinguishable with the common colour-vision deficiencies), then extras.
 const PALETTE: [RGBColor; 10] = [
@@ -45,16 +45,16 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(148, 103, 189), // purple
     RGBColor(150, 150, 150), // grey
 ];
-const INK: RGBColor = RGBColor(34, 34, 34);
-const MUTED: RGBColor = RGBColor(85, 85, 85);
-const LIMIT: RGBColor = RGBColor(200, 0, 0);
+pub(crate) const INK: RGBColor = RGBColor(34, 34, 34);
+pub(crate) const MUTED: RGBColor = RGBColor(85, 85, 85);
+pub(crate) const LIMIT: RGBColor = RGBColor(200, 0, 0);
 const IDEAL: RGBColor = RGBColor(120, 120, 120);
 
 pub(crate) fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
-fn register_fonts() {
+pub(crate) fn register_fonts() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // DejaVu is bundled and known to parse; a failure would show as missing text.
@@ -222,7 +222,7 @@ pub(crate) fn fmt_ms(x: f64) -> String {
     }
 }
 
-fn text_size(s: &str, size: u32, bold: bool) -> (i32, i32) {
+pub(crate) fn text_size(s: &str, size: u32, bold: bool) -> (i32, i32) {
     let f = FontDesc::new(FontFamily::Name(FONT), size as f64, font_style(bold));
     match f.box_size(s) {
         Ok((w, h)) => (w as i32, h as i32),
@@ -238,12 +238,12 @@ fn font_style(bold: bool) -> FontStyle {
     }
 }
 
-fn style(size: u32, bold: bool, color: RGBColor) -> TextStyle<'static> {
+pub(crate) fn style(size: u32, bold: bool, color: RGBColor) -> TextStyle<'static> {
     FontDesc::new(FontFamily::Name(FONT), size as f64, font_style(bold)).color(&color)
 }
 
 /// Shortens `s` with an ellipsis until it fits in `max_w` pixels.
-fn fit(s: &str, size: u32, bold: bool, max_w: i32) -> String {
+pub(crate) fn fit(s: &str, size: u32, bold: bool, max_w: i32) -> String {
     if text_size(s, size, bold).0 <= max_w {
         return s.to_string();
     }
@@ -260,7 +260,7 @@ fn fit(s: &str, size: u32, bold: bool, max_w: i32) -> String {
 }
 
 /// Greedy word wrap into at most `max_lines` lines of `max_w` pixels (the last one shortened).
-fn wrap(s: &str, size: u32, max_w: i32, max_lines: usize) -> Vec<String> {
+pub(crate) fn wrap(s: &str, size: u32, max_w: i32, max_lines: usize) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut cur = String::new();
     for word in s.split_whitespace() {
@@ -329,7 +329,7 @@ struct Axis {
 }
 
 /// A "nice" step (1, 2, 2.5 or 5 times a power of ten) giving about `n` intervals.
-fn nice_step(span: f64, n: f64) -> f64 {
+pub(crate) fn nice_step(span: f64, n: f64) -> f64 {
     let raw = (span / n).max(1e-12);
     let mag = 10f64.powf(raw.log10().floor());
     let f = raw / mag;
@@ -347,7 +347,7 @@ fn nice_step(span: f64, n: f64) -> f64 {
     m * mag
 }
 
-fn decimals_for(step: f64) -> usize {
+pub(crate) fn decimals_for(step: f64) -> usize {
     let mut d = 0;
     while d < 6
         && ((step * 10f64.powi(d as i32)).round() - step * 10f64.powi(d as i32)).abs() > 1e-6
