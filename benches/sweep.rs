@@ -36,7 +36,10 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("sweep_two_models_1_to_10x_3_reps");
     g.sample_size(10);
     for threads in [1, 2] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool");
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool");
         g.bench_function(format!("{threads}_threads"), |b| {
             b.iter(|| pool.install(|| s.run(None, &|| {}).expect("the sweep runs").len()))
         });

@@ -60,6 +60,9 @@ pub fn stop_requested() -> bool {
 /// nothing, frequent enough to stop within milliseconds.
 const CHECK_EVERY: u64 = 1 << 14;
 
+/// Steps one instant may take before the run is declared stuck in a zero-time loop.
+const ZERO_TIME_STEP_LIMIT: u64 = 10_000_000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Outcome {
     Ok = 0,
@@ -348,6 +351,8 @@ pub struct RunStats {
     /// Stopped before its end: by the event limit, the wall-clock limit, or an interrupt.
     pub truncated: bool,
     pub interrupted: bool,
+    /// Stopped because work kept generating work without time passing.
+    pub zero_time_loop: bool,
     /// High-water marks of the slabs: requests and frames alive at once, events pending.
     pub peak_requests: u64,
     pub peak_frames: u64,
@@ -657,6 +662,7 @@ impl<'m> Sim<'m> {
             events: 0,
             truncated: false,
             interrupted: false,
+            zero_time_loop: false,
             peak_requests: 0,
             peak_frames: 0,
             peak_events: 0,
@@ -808,6 +814,9 @@ impl<'m> Sim<'m> {
             self.event_count += 1;
             self.handle(ev);
             self.drain();
+            if self.out.zero_time_loop {
+                break;
+            }
         }
         if !self.out.truncated {
             self.now = self.end;
@@ -1056,7 +1065,7 @@ impl<'m> Sim<'m> {
                     .serialization
                     .as_ref()
                     .map_or(0, |s| s.sample(&mut net.rng));
-                d + ser
+                d.saturating_add(ser)
             }
             _ => 0,
         }
@@ -1206,8 +1215,8 @@ impl<'m> Sim<'m> {
             self.arrive(f);
         } else {
             let fr = &mut self.frames[f as usize];
-            fr.arrived = self.now + d;
-            fr.wait_since = self.now + d;
+            fr.arrived = self.now.saturating_add(d);
+            fr.wait_since = self.now.saturating_add(d);
             let generation = fr.generation;
             self.events.schedule(
                 self.now + d,
@@ -1343,12 +1352,15 @@ impl<'m> Sim<'m> {
             fr.holds = true;
             self.ready
                 .push(Ready::Advance(g, self.frames[g as usize].generation));
-            // A place in the queue opened: the oldest blocked producer may enqueue.
-            let comp = self.station_comp[station as usize] as usize;
-            if let Some(p) = self.comps[comp].blocked.pop_front() {
-                self.ready
-                    .push(Ready::Advance(p, self.frames[p as usize].generation));
-            }
+        }
+        // A worker or a place in the queue opened: the oldest blocked producer may enqueue (it
+        // checks again, and waits again if another task took the place first).
+        let comp = self.station_comp[station as usize] as usize;
+        if !self.stations[station as usize].is_full()
+            && let Some(p) = self.comps[comp].blocked.pop_front()
+        {
+            self.ready
+                .push(Ready::Advance(p, self.frames[p as usize].generation));
         }
     }
 
@@ -1372,7 +1384,17 @@ impl<'m> Sim<'m> {
     }
 
     fn drain(&mut self) {
+        let mut steps: u64 = 0;
         while let Some(r) = self.ready.pop() {
+            steps += 1;
+            if steps > ZERO_TIME_STEP_LIMIT {
+                // Work that never lets time pass (e.g. a queue enqueueing onto itself with no
+                // Work step) would spin here forever: end the run, marked truncated.
+                self.ready.clear();
+                self.out.truncated = true;
+                self.out.zero_time_loop = true;
+                return;
+            }
             match r {
                 Ready::Advance(f, g) if self.is_current(f, g) => self.advance(f),
                 Ready::Fail(f, g, why) if self.is_current(f, g) => self.finish(f, why),
@@ -1670,7 +1692,7 @@ impl<'m> Sim<'m> {
             self.notify(fr.parent, fr.parent_gen, fr.req, why);
         } else {
             self.events.schedule(
-                self.now + back,
+                self.now.saturating_add(back),
                 Ev::Deliver {
                     parent: fr.parent,
                     generation: fr.parent_gen,
@@ -1891,7 +1913,14 @@ impl<'m> Sim<'m> {
             if fr.alive && fr.station == st {
                 if fr.root {
                     orphans.push((fr.parent, fr.parent_gen, fr.req));
-                    self.stations[st as usize].stats.failed += 1;
+                    let stats = &mut self.stations[st as usize].stats;
+                    stats.failed += 1;
+                    // Visits that had arrived leave now, so Little's law still balances.
+                    if fr.arrived <= now {
+                        stats.departures += 1;
+                        stats.sojourn_sum += (now - fr.arrived) as u128;
+                        stats.wait_sum += fr.waited as u128;
+                    }
                 }
                 self.free_frame(i as u32);
             }
