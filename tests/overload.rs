@@ -2,6 +2,10 @@
 //! dropped, failed or timed out, and keeps its memory bounded; and statistics are streamed, so
 //! simulating ten times as many requests does not take more memory.
 //!
+//! The bundled models bound their servers' queues (`queue_capacity`), so at 100x they drop
+//! requests and stay stable; each is therefore also run as a variant with every queue unbounded,
+//! which must be marked `stable: false` with a warning while the in-flight cap bounds its memory.
+//!
 //! Memory is the peak resident set size of the real binary (`archsim run … --json`), measured
 //! with `/usr/bin/time -v` when it exists and otherwise by polling `VmHWM` in `/proc/PID/status`
 //! until the child exits. Runs use one replication, so that the peak is that of one simulation.
@@ -11,14 +15,15 @@
 //!   almost all program (code, libraries, allocator arenas: about 6 MB), at 100x the simulation's
 //!   own state is added: the requests alive at once, which the model's queue capacities (or, when
 //!   they are unbounded, `sim.max_in_flight`) bound, and latency histograms whose pages are
-//!   touched as latencies spread out. Measured on the bundled models, the ratio is at most 1.5
-//!   (5.6–8.7 MB at 100x against 5.8–6.3 MB at 1x); 4x leaves room for allocator and platform
-//!   differences, while memory that grew with the requests simulated (75 000 at 100x for 20 s,
-//!   against 770 at 1x) would exceed it at ~250 bytes a request. `histograms` is the full size of
-//!   every latency histogram the run can hold ([`HISTOGRAM_BYTES`] each: one for all requests,
-//!   one per class, one per component, and a merged copy of each for the summary), and `cap` is
-//!   [`BYTES_PER_IN_FLIGHT`] for each request the in-flight cap lets live (only for models whose
-//!   queues are unbounded: with bounded queues far fewer requests can be alive).
+//!   touched as latencies spread out. Measured on the bundled models, the ratio is at most 1.2
+//!   (5.6–7.0 MB at 100x against 5.6–6.1 MB at 1x); 4x leaves room for allocator and platform
+//!   differences, while memory that grew with the requests simulated (75 000–375 000 at 100x
+//!   for 20 s, against 770–3 700 at 1x) would exceed it at ~250 bytes a request. `histograms` is
+//!   the full size of every latency histogram the run can hold ([`HISTOGRAM_BYTES`] each: one
+//!   for all requests, one per class, one per component, and a merged copy of each for the
+//!   summary), and `cap` is [`BYTES_PER_IN_FLIGHT`] for each request the in-flight cap lets live
+//!   (only for models whose queues are unbounded: with bounded queues far fewer can be alive).
+//! - **Capped**: once the in-flight cap sheds, a run four times as long peaks no higher.
 //! - **Streaming**: an M/M/1 at ρ = 0.8 simulated for 1 000 s (800 000 requests) peaks at most
 //!   [`STREAMING_SLACK_KB`] above the same model simulated for 100 s (80 000 requests).
 
@@ -38,9 +43,9 @@ const HISTOGRAM_BYTES: u64 = 22_016 * 8;
 
 /// Memory allowed per request alive at once when the in-flight cap is what bounds them: a request,
 /// its frames on the components it visits, its events and its slot in a queue. Measured: about
-/// 300 bytes (the unbounded variants below peak 25–45 MB above their 1x runs with 100 000 requests
-/// alive); the budget is about three times that.
-const BYTES_PER_IN_FLIGHT: u64 = 1_000;
+/// 140 bytes (the unbounded variants below peak 11–15 MB above their 1x runs, with 80 000–100 000
+/// requests alive); the budget is about 3.5 times that.
+const BYTES_PER_IN_FLIGHT: u64 = 500;
 
 /// Peak memory allowed above the short M/M/1 run for ten times the requests.
 const STREAMING_SLACK_KB: u64 = 3 * 1024;

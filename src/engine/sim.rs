@@ -1219,7 +1219,7 @@ impl<'m> Sim<'m> {
             fr.wait_since = self.now.saturating_add(d);
             let generation = fr.generation;
             self.events.schedule(
-                self.now + d,
+                self.now.saturating_add(d),
                 Ev::Arrive {
                     frame: f,
                     generation,
