@@ -180,8 +180,9 @@ impl Study {
         self.plan.knees(results)
     }
 
-    /// Time series at 1x of every model whose traffic changes over time or that has failures:
-    /// the story of a spike or a crash is in its timeline, not in a steady-state point.
+    /// Time series at 1x of every model whose traffic changes over time, that has failures, or
+    /// that has a cache: the story of a spike, a crash or a cache's cold start is in its
+    /// timeline, not in a steady-state point.
     pub fn timelines(&self) -> Result<Vec<(String, Timeline)>, String> {
         use rayon::prelude::*;
         self.plan
@@ -190,6 +191,12 @@ impl Study {
             .filter(|m| {
                 !matches!(m.workload.profile, crate::model::Profile::Steady)
                     || !m.failures.is_empty()
+                    || m.components.iter().any(|c| {
+                        matches!(
+                            c.kind,
+                            crate::model::Kind::Cache(_) | crate::model::Kind::Cdn(_)
+                        )
+                    })
             })
             .map(|m| {
                 let opts = RunOptions {

@@ -192,6 +192,107 @@ fn ttl_single_key_hit_ratio_is_lambda_t_over_one_plus_lambda_t() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The cold start, interval by interval
+// ---------------------------------------------------------------------------------------------
+
+/// A cache that starts empty fills as keys arrive, and the timeline shows it: with Poisson
+/// lookups at rate λ, uniform over n keys, a capacity that holds them all and no TTL, a lookup at
+/// time t hits iff its key was asked for in [0, t) (fills take 2 µs, a key is asked for again
+/// within them with probability ~10⁻⁶), which has probability 1 − e^{−λt/n}. Arrival times in an
+/// interval [a, b) are uniform, so the interval's hit ratio is
+/// 1 − (n / (λ(b − a))) · (e^{−λa/n} − e^{−λb/n}).
+///
+/// n = 10 000, λ = 5 000/s (n/λ = 2 s), 0.5 s intervals over 6 s: from 0.12 in the first interval
+/// to 0.95 in the last. Each interval holds ~2 500 lookups, so one run's ratio has an SD of about
+/// √(h(1 − h)/2 500) ≤ 0.01 (the cache's content adds a little: the cap is twice this); 16 runs.
+#[test]
+fn the_timeline_shows_a_cold_cache_filling_as_theory_says() {
+    let (n, lambda, dt, duration) = (10_000.0_f64, 5_000.0_f64, 0.5_f64, 6.0_f64);
+    let text = format!(
+        r#"Model(
+            name: "cold start",
+            workload: Workload(arrival: Poisson(rate: {lambda:?}), classes: [
+                (name: "get", weight: 1.0, entry: "cache", op: Read, keys: Uniform(n: {n})),
+            ]),
+            components: {{
+                "cache": Cache(capacity: {n}, hit: Const(ms: 0.001), backend: "db"),
+                "db": Database(workers: 100, read: Const(ms: 0.001), write: Const(ms: 0.001)),
+            }},
+        )"#,
+        n = n as u64
+    );
+    let model = load(&text);
+    let reps = REPS as u64;
+    let timelines: Vec<_> = (0..reps)
+        .map(|i| {
+            let s = run_point(
+                &model,
+                &RunOptions {
+                    traffic: 1.0,
+                    duration_s: Some(duration),
+                    warmup_s: Some(0.0),
+                    seed: Some(4100 + i),
+                    replications: Some(1),
+                    timeline_s: Some(dt),
+                    ..Default::default()
+                },
+            )
+            .expect("run_point");
+            s.timeline.expect("timeline asked for")
+        })
+        .collect();
+    let cache = timelines[0]
+        .components
+        .iter()
+        .position(|c| c == "cache")
+        .expect("cache in the timeline");
+    let db = cache + 1;
+    let intervals = (duration / dt).round() as usize;
+    assert_eq!(timelines[0].points.len(), intervals);
+    for k in 0..intervals {
+        let (a, b) = (k as f64 * dt, (k + 1) as f64 * dt);
+        let theory =
+            1.0 - n / (lambda * (b - a)) * ((-lambda * a / n).exp() - (-lambda * b / n).exp());
+        let xs: Vec<f64> = timelines
+            .iter()
+            .map(|t| t.points[k].hit_ratio[cache].expect("lookups in every interval"))
+            .collect();
+        let sd = (theory * (1.0 - theory) / (lambda * dt)).sqrt();
+        assert_agrees(
+            &format!("cold cache hit ratio in [{a}, {b}) s"),
+            &xs,
+            theory,
+            2.0 * sd / (reps as f64).sqrt() / theory,
+            0.0,
+        );
+        // Only caches have a hit ratio.
+        assert!(
+            timelines
+                .iter()
+                .all(|t| t.points[k].hit_ratio[db].is_none())
+        );
+    }
+    // The CSV has the hit ratio column, in the same order as the JSON.
+    let csv = timelines[0].to_csv();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "hit_cache")
+        .expect("hit_cache column");
+    assert!(!header.contains(&"hit_db"));
+    let first: f64 = csv
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(col)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(first, timelines[0].points[0].hit_ratio[cache].unwrap());
+}
+
+// ---------------------------------------------------------------------------------------------
 // Read replicas
 // ---------------------------------------------------------------------------------------------
 

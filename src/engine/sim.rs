@@ -786,10 +786,7 @@ impl<'m> Sim<'m> {
         let limit = self.cfg.max_events.unwrap_or(u64::MAX);
         let started = std::time::Instant::now();
         // Events exactly at the end instant are not run: the run covers [0, end).
-        while let Some(t) = self.events.peek_time() {
-            if t >= self.end {
-                break;
-            }
+        while let Some((t, ev)) = self.events.pop_before(self.end) {
             if self.event_count >= limit {
                 self.out.truncated = true;
                 break;
@@ -808,7 +805,6 @@ impl<'m> Sim<'m> {
                     break;
                 }
             }
-            let (t, ev) = self.events.pop().expect("peeked");
             debug_assert!(t >= self.now, "time went backwards");
             self.now = t;
             self.event_count += 1;
@@ -1558,7 +1554,11 @@ impl<'m> Sim<'m> {
                     let coalesce = comp.coalesce || comp.coalesce_edges;
                     let cache = &mut comp.caches[(fr.station - comp.first_station) as usize];
                     cache.counters.lookups += 1;
-                    if cache.get(key, now) {
+                    let hit = cache.get(key, now);
+                    if let Some(tl) = &mut self.timeline {
+                        tl.cache_lookup(now, c, hit);
+                    }
+                    if hit {
                         cache.counters.hits += 1;
                         self.frames[f as usize].pc += 1;
                         continue;
@@ -1986,9 +1986,23 @@ impl<'m> Sim<'m> {
     }
 
     fn timeline_tick(&mut self) {
+        let Some(tl) = &self.timeline else { return };
+        let next = self.now + tl.interval_ns;
+        self.timeline_sample();
+        if next < self.end {
+            self.events.schedule(next, Ev::TimelineTick);
+        }
+    }
+
+    /// Closes the timeline interval that ends now (or the last, shorter one at the end of the
+    /// run) with each component's averages over it.
+    fn timeline_sample(&mut self) {
         let now = self.now;
         let Some(tl) = &mut self.timeline else { return };
-        let dt = tl.interval_ns as f64;
+        let interval = tl.interval_ns;
+        // The interval that ends now: [now − interval, now), or the last, shorter one.
+        let start = (now.saturating_sub(1) / interval) * interval;
+        let dt = (now - start).max(1) as f64;
         for (id, c) in self.comps.iter().enumerate() {
             let (mut busy, mut queue, mut down) = (0.0, 0.0, 0.0);
             for s in c.first_station..c.first_station + c.stations {
@@ -2015,11 +2029,7 @@ impl<'m> Sim<'m> {
             } else {
                 busy / (dt * n * workers as f64)
             };
-            tl.sample(now, id, util, queue / dt, 1.0 - down / (dt * n));
-        }
-        let next = now + tl.interval_ns;
-        if next <= self.end {
-            self.events.schedule(next, Ev::TimelineTick);
+            tl.sample(start, id, util, queue / dt, 1.0 - down / (dt * n));
         }
     }
 
@@ -2141,6 +2151,10 @@ impl<'m> Sim<'m> {
     }
 
     fn finish_run(mut self) -> RunStats {
+        if !self.out.truncated && self.now > 0 {
+            // The last interval closes at the end of the run, where no event runs.
+            self.timeline_sample();
+        }
         let now = self.now;
         for st in &mut self.stations {
             st.advance_clock(now);
@@ -2168,14 +2182,6 @@ impl<'m> Sim<'m> {
         self.out.peak_requests = self.requests.len() as u64;
         self.out.peak_frames = self.frames.len() as u64;
         self.out.peak_events = self.out.peak_events.max(self.events.len() as u64);
-        if self
-            .timeline
-            .as_ref()
-            .is_some_and(|tl| now.is_multiple_of(tl.interval_ns))
-        {
-            // The tick at the very end is not an ordinary event: close the last interval here.
-            self.timeline_tick();
-        }
         if let Some(tl) = self.timeline.take() {
             let mut events = Vec::new();
             if self.warmup > 0 {
@@ -2208,6 +2214,12 @@ impl<'m> Sim<'m> {
                         .iter()
                         .map(|c| c.name.clone())
                         .collect(),
+                    &self
+                        .model
+                        .components
+                        .iter()
+                        .map(|c| matches!(c.kind, Kind::Cache(_) | Kind::Cdn(_)))
+                        .collect::<Vec<_>>(),
                     |t| profile.factor(t),
                     base,
                     events,

@@ -1170,6 +1170,27 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
                         }
                     }
                 }
+                let handler = ck.handler(&cp.join("handler"), handler, name);
+                for (target, _) in pools.iter().flatten() {
+                    let Some(&(id, RawComponent::Database { .. })) = ck.names.get(target.as_str())
+                    else {
+                        continue; // already reported
+                    };
+                    let direct = std::iter::once(&handler)
+                        .chain(class_handlers.iter().flatten())
+                        .any(|steps| calls_directly(steps, id));
+                    if !direct {
+                        ck.error_at_key(
+                            &cp.join("pools").join(target),
+                            format!(
+                                "`{name}` never calls `{target}` itself, so this pool would never \
+                                 be used (calls that a cache makes on a miss come from the cache, \
+                                 not through its callers' pools)"
+                            ),
+                            format!("a pool only for a database that `{name}`'s handler calls with Call or CallWith"),
+                        );
+                    }
+                }
                 Kind::Server(Server {
                     instances: ck.at_least_one(
                         &cp.join("instances"),
@@ -1177,7 +1198,7 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
                         instances.unwrap_or(1),
                     ),
                     workers: ck.at_least_one(&cp.join("workers"), "workers", *workers),
-                    handler: ck.handler(&cp.join("handler"), handler, name),
+                    handler,
                     class_handlers,
                     queue_capacity: *queue_capacity,
                     mode: match mode {
@@ -1593,4 +1614,14 @@ fn validate(raw: &RawModel, spans: &SpanMap) -> Result<Model, Vec<Diagnostic>> {
         ck.errors.sort_by_key(|d| d.span.start);
         Err(ck.errors)
     }
+}
+
+/// Whether `steps` call component `id` themselves (not through another component).
+fn calls_directly(steps: &[Step], id: CompId) -> bool {
+    steps.iter().any(|s| match s {
+        Step::Call(t) | Step::CallWith(t, _) => *t == id,
+        Step::Maybe { steps, .. } => calls_directly(steps, id),
+        Step::Parallel(branches) => branches.iter().any(|b| calls_directly(b, id)),
+        Step::Work(_) | Step::Enqueue(_) => false,
+    })
 }

@@ -316,7 +316,47 @@ fn analyse(tl: &Timeline) -> Analysis {
         story: String::new(),
     };
     a.story = story(tl, &a);
+    if let Some(cold) = cold_start(tl, &a) {
+        a.story.push(' ');
+        a.story.push_str(&cold);
+    }
     a
+}
+
+/// The cold start of the first cache that has one: its hit ratio at the start, its steady value
+/// (the mean after the warm-up), and when it got within 90% of that.
+fn cold_start(tl: &Timeline, a: &Analysis) -> Option<String> {
+    let pts = &tl.points;
+    let from = a.warmup.unwrap_or(a.end / 2.0);
+    (0..tl.components.len()).find_map(|c| {
+        let h = |i: usize| pts[i].hit_ratio.get(c).copied().flatten();
+        let steady: Vec<f64> = (0..pts.len())
+            .filter(|&i| pts[i].t_s >= from)
+            .filter_map(h)
+            .collect();
+        if steady.is_empty() {
+            return None;
+        }
+        let steady = steady.iter().sum::<f64>() / steady.len() as f64;
+        let (i0, first) = (0..pts.len()).find_map(|i| h(i).map(|v| (i, v)))?;
+        if steady <= 0.05 || first >= 0.8 * steady {
+            return None;
+        }
+        let warm = (i0..pts.len()).find(|&i| h(i).is_some_and(|v| v >= 0.9 * steady))?;
+        Some(format!(
+            "{} starts cold: {}% of its lookups hit in the first {}, and it is within 90% of its \
+             steady {}% by {}.",
+            tl.components[c],
+            trim_num(100.0 * first, 0),
+            if (tl.interval_s - 1.0).abs() < 1e-9 {
+                "second".to_string()
+            } else {
+                secs(tl.interval_s)
+            },
+            trim_num(100.0 * steady, 0),
+            secs(pts[warm].t_s + tl.interval_s)
+        ))
+    })
 }
 
 /// "×10", "×1.5–3".
@@ -973,6 +1013,33 @@ fn figure(model: &str, tl: &Timeline, a: &Analysis) -> Figure {
             Swatch::Line(Stroke::Solid, 3),
         ));
     }
+    let caches: Vec<usize> = (0..tl.components.len())
+        .filter(|&c| {
+            pts.iter()
+                .any(|p| p.hit_ratio.get(c).is_some_and(Option::is_some))
+        })
+        .collect();
+    for &c in &caches {
+        let col = color(a.shown.iter().position(|&x| x == c).unwrap_or(c));
+        lines_c.push(Line {
+            pts: series(&|i| {
+                pts[i]
+                    .hit_ratio
+                    .get(c)
+                    .copied()
+                    .flatten()
+                    .map(|h| 100.0 * h)
+            }),
+            color: col,
+            width: 2,
+            stroke: Stroke::Dashed,
+        });
+        keys_c.push(key(
+            format!("{}: hit ratio", tl.components[c]),
+            col,
+            Swatch::Line(Stroke::Dashed, 2),
+        ));
+    }
     for (c, outs) in &a.outages {
         let k = a.shown.iter().position(|x| x == c).unwrap_or(0);
         let col = color(k);
@@ -1024,7 +1091,11 @@ fn figure(model: &str, tl: &Timeline, a: &Analysis) -> Figure {
     y_c.ticks = vec![0.0, 25.0, 50.0, 75.0, 100.0];
     y_c.hi = 106.0;
     let panel_c = Panel {
-        title: "Utilization (% of workers busy)".into(),
+        title: if caches.is_empty() {
+            "Utilization (% of workers busy)".into()
+        } else {
+            "Utilization (% of workers busy) and cache hit ratio (% of lookups)".into()
+        },
         keys: keys_c,
         y: y_c,
         weight: 0.29,

@@ -25,6 +25,9 @@ struct BucketRec {
     busy: Vec<f64>,
     queue: Vec<f64>,
     up: Vec<f64>,
+    /// Cache lookups and hits per component (zero for components that are not caches).
+    lookups: Vec<u64>,
+    hits: Vec<u64>,
 }
 
 impl TimelineRecorder {
@@ -42,6 +45,8 @@ impl TimelineRecorder {
                     busy: vec![0.0; components],
                     queue: vec![0.0; components],
                     up: vec![0.0; components],
+                    lookups: vec![0; components],
+                    hits: vec![0; components],
                 })
                 .collect(),
         }
@@ -75,21 +80,30 @@ impl TimelineRecorder {
         }
     }
 
-    /// Component `c`'s averages over the interval ending at `t`: busy fraction, waiting
-    /// requests, fraction of instances up.
+    /// A lookup in cache component `c` at time `t`, and whether it hit.
+    #[inline]
+    pub fn cache_lookup(&mut self, t: u64, c: usize, hit: bool) {
+        if let Some(b) = self.bucket(t) {
+            b.lookups[c] += 1;
+            b.hits[c] += u64::from(hit);
+        }
+    }
+
+    /// Component `c`'s averages over the interval that contains time `t`: busy fraction,
+    /// waiting requests, fraction of instances up.
     pub fn sample(&mut self, t: u64, c: usize, busy: f64, queue: f64, up: f64) {
-        if let Some(i) = (t / self.interval_ns).checked_sub(1)
-            && let Some(b) = self.buckets.get_mut(i as usize)
-        {
+        if let Some(b) = self.bucket(t) {
             b.busy[c] = busy;
             b.queue[c] = queue;
             b.up[c] = up;
         }
     }
 
+    /// `caches[c]` says whether component `c` is a cache (or CDN), whose hit ratio is reported.
     pub fn finish(
         self,
         components: Vec<String>,
+        caches: &[bool],
         factor: impl Fn(f64) -> f64,
         base_rate: Option<f64>,
         events: Vec<TimelineEvent>,
@@ -130,6 +144,14 @@ impl TimelineRecorder {
                         utilization: b.busy,
                         queue_len: b.queue,
                         up_fraction: b.up,
+                        hit_ratio: caches
+                            .iter()
+                            .enumerate()
+                            .map(|(c, &is_cache)| {
+                                (is_cache && b.lookups[c] > 0)
+                                    .then(|| b.hits[c] as f64 / b.lookups[c] as f64)
+                            })
+                            .collect(),
                     }
                 })
                 .collect(),
@@ -161,6 +183,10 @@ pub struct TimelinePoint {
     pub utilization: Vec<f64>,
     pub queue_len: Vec<f64>,
     pub up_fraction: Vec<f64>,
+    /// Per component: the fraction of cache lookups in the interval that hit (caches and CDNs
+    /// with lookups in the interval; `null` otherwise). The cold start shows here.
+    #[serde(default)]
+    pub hit_ratio: Vec<Option<f64>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -177,12 +203,22 @@ impl Timeline {
             "t_s,offered_rps,arrivals_rps,throughput_rps,errors_rps,timeouts_rps,error_rate,latency_p50_ms,latency_p99_ms",
         );
         for c in &self.components {
-            let c = if c.contains([',', '"']) {
-                format!("\"{}\"", c.replace('"', "\"\""))
-            } else {
-                c.clone()
-            };
-            out.push_str(&format!(",util_{c},queue_{c},up_{c}"));
+            for head in ["util", "queue", "up"] {
+                out.push(',');
+                out.push_str(&quote(&format!("{head}_{c}")));
+            }
+        }
+        // Hit ratios only for the caches: components with a value at some point.
+        let caches: Vec<usize> = (0..self.components.len())
+            .filter(|&c| {
+                self.points
+                    .iter()
+                    .any(|p| p.hit_ratio.get(c).is_some_and(Option::is_some))
+            })
+            .collect();
+        for &c in &caches {
+            out.push(',');
+            out.push_str(&quote(&format!("hit_{}", self.components[c])));
         }
         out.push('\n');
         for p in &self.points {
@@ -204,8 +240,23 @@ impl Timeline {
                     p.utilization[i], p.queue_len[i], p.up_fraction[i]
                 ));
             }
+            for &c in &caches {
+                out.push(',');
+                if let Some(Some(h)) = p.hit_ratio.get(c) {
+                    out.push_str(&h.to_string());
+                }
+            }
             out.push('\n');
         }
         out
+    }
+}
+
+/// A CSV field: quoted when it holds a comma or a quote.
+fn quote(c: &str) -> String {
+    if c.contains([',', '"']) {
+        format!("\"{}\"", c.replace('"', "\"\""))
+    } else {
+        c.to_string()
     }
 }
