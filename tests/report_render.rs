@@ -1243,3 +1243,67 @@ fn report_includes_the_timeline_charts() {
     let html = std::fs::read_to_string(a.path().join("report.html")).unwrap();
     assert!(html == std::fs::read_to_string(b.path().join("report.html")).unwrap());
 }
+
+/// A cache's timeline shows its cold start: a dashed hit-ratio line in the utilization panel, and
+/// a sentence with the first second's hit ratio, the steady one, and when it got close.
+#[test]
+fn cache_timeline_shows_the_cold_start() {
+    let model = Model::from_text(
+        r#"Model(
+            name: "Cold cache",
+            workload: Workload(arrival: Poisson(rate: 200.0), classes: [
+                (name: "get", weight: 1.0, entry: "cache", op: Read, keys: Zipf(n: 2000, s: 0.9)),
+            ]),
+            components: {
+                "cache": Cache(capacity: 1000, hit: Const(ms: 0.5), backend: "db"),
+                "db": Database(workers: 8, read: Exp(mean_ms: 5.0), write: Exp(mean_ms: 10.0)),
+            },
+            sim: Sim(duration_s: 30.0, warmup_s: 10.0, seed: 3),
+        )"#,
+        "cold.ron",
+    )
+    .expect("model loads");
+    let opts = RunOptions {
+        traffic: 1.0,
+        replications: Some(1),
+        timeline_s: Some(1.0),
+        ..Default::default()
+    };
+    let tl = run_point(&model, &opts)
+        .expect("run_point")
+        .timeline
+        .expect("a timeline was asked for");
+    let hit = |i: usize| tl.points[i].hit_ratio[0].expect("lookups every second");
+    let steady = (10..30).map(hit).sum::<f64>() / 20.0;
+    assert!(
+        hit(0) < 0.6 * steady,
+        "first second {} vs steady {steady}",
+        hit(0)
+    );
+    let chart = report::timeline::chart(&model.name, &tl).expect("a chart");
+    assert!(chart.svg.contains("cache: hit ratio"), "no hit-ratio key");
+    assert!(chart.svg.contains("cache hit ratio (% of lookups)"));
+    let expected = format!(
+        "{}% of its lookups hit in the first second",
+        (100.0 * hit(0)).round()
+    );
+    // The subtitle wraps over several text elements: compare the words.
+    let mut words = String::new();
+    let mut in_tag = false;
+    for c in chart.svg.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                words.push(' ');
+            }
+            _ if !in_tag => words.push(c),
+            _ => {}
+        }
+    }
+    let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("starts cold") && words.contains(&expected),
+        "no cold-start sentence with {expected:?}"
+    );
+}

@@ -344,8 +344,8 @@ fn cold_start(tl: &Timeline, a: &Analysis) -> Option<String> {
         }
         let warm = (i0..pts.len()).find(|&i| h(i).is_some_and(|v| v >= 0.9 * steady))?;
         Some(format!(
-            "{} starts cold: {}% of its lookups hit in the first {}, and it is within 90% of its \
-             steady {}% by {}.",
+            "“{}” starts cold: {}% of its lookups hit in the first {}, and it is within 90% of \
+             its steady {}% by {}.",
             tl.components[c],
             trim_num(100.0 * first, 0),
             if (tl.interval_s - 1.0).abs() < 1e-9 {
