@@ -288,9 +288,20 @@ impl Sampler {
         }
     }
 
-    /// One duration in nanoseconds.
-    #[inline]
+    /// One duration: a draw in nanoseconds. Durations beyond ~292 years saturate rather than wrap (`as`
+    /// saturates).
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
+        // The common case first, inline at every call site.
+        if let Sampler::Exp { mean } = self {
+            let e: f64 = Exp1.sample(rng);
+            return (e * mean) as u64;
+        }
+        self.sample_other(rng)
+    }
+
+    #[inline(never)]
+    fn sample_other<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
         let x: f64 = match self {
             Sampler::Exp { mean } => {
                 let e: f64 = Exp1.sample(rng);
@@ -331,12 +342,7 @@ impl Sampler {
                 e * mean + fixed
             }
         };
-        // Durations beyond ~292 years saturate rather than wrap.
-        if x >= u64::MAX as f64 {
-            u64::MAX
-        } else {
-            x as u64
-        }
+        x as u64
     }
 }
 

@@ -1446,6 +1446,17 @@ fn zero_time_enqueue_loop_is_bounded() {
             s.engine.truncated,
             "{name}: a run stuck at one instant must say it stopped early"
         );
+        assert!(
+            !s.stable,
+            "{name}: a point stopped in a loop is not a steady state"
+        );
+        assert!(
+            s.warnings
+                .iter()
+                .any(|w| w.contains("without simulated time passing")),
+            "{name}: the warning must name the loop: {:?}",
+            s.warnings
+        );
     }
 }
 

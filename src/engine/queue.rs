@@ -37,7 +37,7 @@ impl<E> Default for EventQueue<E> {
 }
 
 impl<E: Copy> EventQueue<E> {
-    #[inline]
+    #[inline(always)]
     pub fn schedule(&mut self, time: Time, event: E) {
         self.seq += 1;
         let e = Entry {
@@ -68,7 +68,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// The earliest event if it is due strictly before `end`; it stays queued otherwise.
-    #[inline]
+    #[inline(always)]
     pub fn pop_before(&mut self, end: Time) -> Option<(Time, E)> {
         let top = *self.heap.first()?;
         if top.time >= end {
@@ -79,7 +79,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Removes the root: the last entry sifts down from the root's hole.
-    #[inline]
+    #[inline(always)]
     fn remove_top(&mut self) {
         let Some(last) = self.heap.pop() else { return };
         let h = &mut self.heap[..];

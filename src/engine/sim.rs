@@ -18,7 +18,7 @@ use crate::components::cache::{CacheCounters, CacheStore};
 use crate::components::database::Replication;
 use crate::components::station::{Station, StationStats, UNBOUNDED};
 use crate::dist::Sampler;
-use crate::model::{Arrival, CompId, FailureKind, KeyLaw, Kind, Mode, Model, Op};
+use crate::model::{Arrival, CompId, FailureKind, KeyLaw, Kind, Mode, Model, Op, Profile};
 use crate::stats::histogram::LatencyHistogram;
 use crate::stats::timeline::{Timeline, TimelineEvent, TimelineRecorder};
 use rand::RngExt;
@@ -235,6 +235,9 @@ impl PoolState {
 
 struct Comp {
     asynchronous: bool,
+    /// Whether an arrival must pass checks beyond "up" and "full": a memory limit,
+    /// `max_connections`, a rate limit, replicas to read from, or connection setup.
+    door_checks: bool,
     first_station: u32,
     stations: u32,
     rng: StreamRng,
@@ -301,6 +304,8 @@ struct NetworkRt {
 /// A class as the engine needs it.
 struct ClassRt {
     entry: u32,
+    /// Responses are kept by the client's browser (`max_age_s`).
+    browser_cached: bool,
     write: bool,
     cum_weight: f64,
     keys: KeySampler,
@@ -441,6 +446,13 @@ pub struct Sim<'m> {
     think: Option<Sampler>,
     /// Thinning envelope: the highest arrival rate over the run, per nanosecond.
     peak_rate_per_ns: f64,
+    /// New requests need no draws: see `new_request`.
+    plain_arrivals: bool,
+    /// The arrival rate never changes: no thinning.
+    steady: bool,
+    /// The workload's retry budget (retries earned per request) and client timeout.
+    retry_budget: Option<f64>,
+    timeout: Option<Time>,
     // Measured-window counters.
     out: RunStats,
     event_count: u64,
@@ -476,6 +488,7 @@ impl<'m> Sim<'m> {
                 });
             }
             comps.push(Comp {
+                door_checks: false,
                 asynchronous: match &c.kind {
                     Kind::Server(s) => s.mode == Mode::Async,
                     // A cache answers a lookup and is free again; the miss path's backend call is
@@ -598,9 +611,17 @@ impl<'m> Sim<'m> {
                     Some(Balancer::new(lb.policy, backends, lb.health_check.clone()));
             }
         }
+        for (c, rt) in model.components.iter().zip(comps.iter_mut()) {
+            let memory = matches!(&c.kind, Kind::Server(sv) if sv.memory.is_some());
+            rt.door_checks = memory
+                || rt.max_connections.is_some()
+                || rt.rate.is_some()
+                || rt.replication.is_some()
+                || rt.connect.is_some();
+        }
         let total_w: f64 = model.workload.classes.iter().map(|c| c.weight).sum();
         let mut acc = 0.0;
-        let classes = model
+        let classes: Vec<ClassRt> = model
             .workload
             .classes
             .iter()
@@ -608,6 +629,7 @@ impl<'m> Sim<'m> {
                 acc += c.weight / total_w;
                 ClassRt {
                     entry: c.entry as u32,
+                    browser_cached: c.max_age_s.is_some(),
                     write: c.op == Op::Write,
                     cum_weight: acc,
                     keys: match c.keys {
@@ -620,6 +642,10 @@ impl<'m> Sim<'m> {
                 }
             })
             .collect();
+        let plain = classes.len() == 1
+            && matches!(classes[0].keys, KeySampler::None)
+            && model.workload.clients.len() <= 1
+            && model.workload.population.is_none();
         let (peak, think) = match &model.workload.arrival {
             Arrival::Poisson { rate } => (
                 rate * cfg.traffic * model.workload.profile.max_factor() / 1e9,
@@ -722,6 +748,10 @@ impl<'m> Sim<'m> {
             think_rng: cfg.key.stream("workload/think"),
             think,
             peak_rate_per_ns: peak,
+            plain_arrivals: plain,
+            steady: matches!(model.workload.profile, Profile::Steady),
+            retry_budget: model.workload.retry.as_ref().and_then(|r| r.budget),
+            timeout: model.workload.timeout_ms.map(time::from_ms),
             out,
             event_count: 0,
             cfg,
@@ -824,6 +854,10 @@ impl<'m> Sim<'m> {
         match ev {
             Ev::Arrival => {
                 self.schedule_next_arrival();
+                if self.steady {
+                    self.new_request(NONE);
+                    return;
+                }
                 // Thinning: accept a candidate with probability rate(t) / peak.
                 let max_f = self.model.workload.profile.max_factor();
                 if max_f > 0.0 {
@@ -947,8 +981,9 @@ impl<'m> Sim<'m> {
             .schedule(self.now.saturating_add(t), Ev::Think(user));
     }
 
-    fn new_request(&mut self, user: u32) {
-        let measured = self.now >= self.warmup;
+    /// The class, key, client region and client of a new request, drawn in this order from the
+    /// `workload/classes` stream (nothing is drawn for what the workload leaves at one choice).
+    fn draw_request(&mut self, user: u32) -> (usize, u64, u16, u32) {
         let class = if self.classes.len() == 1 {
             0
         } else {
@@ -983,17 +1018,30 @@ impl<'m> Sim<'m> {
                 None => 0,
             }
         };
+        (class, key, region, client)
+    }
+
+    fn new_request(&mut self, user: u32) {
+        let measured = self.now >= self.warmup;
+        let (class, key, region, client) = if self.plain_arrivals {
+            // One class, no keys, at most one client region, no population: nothing to draw.
+            let region = self.client_regions.first().map_or(NO_REGION, |c| c.0);
+            (0, NO_KEY, region, if user != NONE { user } else { 0 })
+        } else {
+            self.draw_request(user)
+        };
         if measured {
             self.out.arrived += 1;
         }
         if let Some(tl) = &mut self.timeline {
             tl.arrival(self.now);
         }
-        if let Some(b) = self.model.workload.retry.as_ref().and_then(|r| r.budget) {
+        if let Some(b) = self.retry_budget {
             // Each request earns a fraction of a retry; a small reserve absorbs short bursts.
             self.retry_tokens = (self.retry_tokens + b).min((100.0 * b).max(10.0));
         }
-        if let Some(max_age) = self.model.workload.classes[class].max_age_s
+        if self.classes[class].browser_cached
+            && let Some(max_age) = self.model.workload.classes[class].max_age_s
             && let Some(&at) = self.browser.get(&(client, key))
             && self.now < at.saturating_add(time::from_s(max_age))
         {
@@ -1037,12 +1085,10 @@ impl<'m> Sim<'m> {
             first_arrival: self.now,
             attempt: 0,
         });
-        if let Some(t) = self.model.workload.timeout_ms {
+        if let Some(t) = self.timeout {
             let generation = self.requests[req as usize].generation;
-            self.events.schedule(
-                self.now.saturating_add(time::from_ms(t)),
-                Ev::Timeout { req, generation },
-            );
+            self.events
+                .schedule(self.now.saturating_add(t), Ev::Timeout { req, generation });
         }
         if measured {
             self.out.attempts += 1;
@@ -1067,6 +1113,7 @@ impl<'m> Sim<'m> {
         }
     }
 
+    #[inline(always)]
     fn alloc_request(&mut self, mut r: Request) -> u32 {
         self.live += 1;
         match self.free_requests.pop() {
@@ -1082,6 +1129,7 @@ impl<'m> Sim<'m> {
         }
     }
 
+    #[inline(always)]
     fn free_request(&mut self, i: u32) {
         self.live -= 1;
         self.requests[i as usize].live = false;
@@ -1094,11 +1142,13 @@ impl<'m> Sim<'m> {
         fr.alive && fr.generation == generation
     }
 
+    #[inline(always)]
     fn free_frame(&mut self, f: u32) {
         self.frames[f as usize].alive = false;
         self.free_frames.push(f);
     }
 
+    #[inline(always)]
     fn alloc_frame(&mut self, mut f: Frame) -> u32 {
         f.alive = true;
         match self.free_frames.pop() {
@@ -1115,6 +1165,7 @@ impl<'m> Sim<'m> {
     }
 
     /// Chooses the instance a call to `target` lands on (balancers pick a backend).
+    #[inline(always)]
     fn route(&mut self, target: u32, req: u32) -> Option<u32> {
         let c = &mut self.comps[target as usize];
         if let Some(b) = &mut c.balancer {
@@ -1235,6 +1286,19 @@ impl<'m> Sim<'m> {
             self.reject(f, Outcome::Failed);
             return;
         }
+        if !self.comps[comp as usize].door_checks {
+            // Most components: nothing to check at the door but room in the queue.
+            let st = &mut self.stations[station as usize];
+            st.advance_clock(now);
+            if st.is_full() {
+                st.stats.dropped += 1;
+                self.reject(f, Outcome::Dropped);
+                return;
+            }
+            st.present += 1;
+            self.admit(f);
+            return;
+        }
         if let Kind::Server(sv) = &self.model.components[comp as usize].kind
             && let Some(mem) = &sv.memory
             && mem.base_mb
@@ -1303,6 +1367,7 @@ impl<'m> Sim<'m> {
     }
 
     /// Past the door: take a worker, wait for one, or (Async) go straight to the handler.
+    #[inline(always)]
     fn admit(&mut self, f: u32) {
         let Frame { station, comp, .. } = self.frames[f as usize];
         let now = self.now;
@@ -1337,6 +1402,7 @@ impl<'m> Sim<'m> {
     }
 
     /// Gives a freed worker of `station` to the oldest waiting frame, if any.
+    #[inline(always)]
     fn grant_next(&mut self, station: u32) {
         let st = &mut self.stations[station as usize];
         if st.has_free_worker()
@@ -1352,7 +1418,8 @@ impl<'m> Sim<'m> {
         // A worker or a place in the queue opened: the oldest blocked producer may enqueue (it
         // checks again, and waits again if another task took the place first).
         let comp = self.station_comp[station as usize] as usize;
-        if !self.stations[station as usize].is_full()
+        if self.comps[comp].block_when_full
+            && !self.stations[station as usize].is_full()
             && let Some(p) = self.comps[comp].blocked.pop_front()
         {
             self.ready
@@ -1360,6 +1427,7 @@ impl<'m> Sim<'m> {
         }
     }
 
+    #[inline(always)]
     fn release(&mut self, f: u32) {
         let station = self.frames[f as usize].station;
         self.frames[f as usize].holds = false;
@@ -1375,8 +1443,8 @@ impl<'m> Sim<'m> {
             self.release(f);
         }
         self.frames[f as usize].pc += 1;
-        self.ready
-            .push(Ready::Advance(f, self.frames[f as usize].generation));
+        // Called from the event loop with nothing else ready: run on at once, as `drain` would.
+        self.advance(f);
     }
 
     fn drain(&mut self) {
@@ -1430,192 +1498,211 @@ impl<'m> Sim<'m> {
                     );
                     return;
                 }
-                Instr::Call { target, opts } => {
-                    let pooled = match self.comps[c].pools.iter().find(|p| p.target == target) {
-                        None => false,
-                        Some(_) if fr.pool != NONE => true,
-                        Some(def) => {
-                            let idx = def.first_state + (fr.station - self.comps[c].first_station);
-                            let timeout = def.timeout;
-                            let ps = &mut self.pools[idx as usize];
-                            ps.advance_clock(self.now);
-                            if ps.available > 0 {
-                                ps.available -= 1;
-                                ps.acquired += 1;
-                                self.frames[f as usize].pool = idx;
-                                true
-                            } else {
-                                // Wait for a connection; the pc stays on this Call.
-                                ps.waiters.push_back(f);
-                                let fm = &mut self.frames[f as usize];
-                                fm.pool_wait = idx;
-                                fm.wait_since = self.now;
-                                if let Some(t) = timeout {
-                                    let generation = fm.generation;
-                                    self.events.schedule(
-                                        self.now.saturating_add(t),
-                                        Ev::PoolTimeout {
-                                            frame: f,
-                                            generation,
-                                        },
-                                    );
-                                }
-                                return;
-                            }
-                        }
-                    };
-                    let fr = &mut self.frames[f as usize];
-                    fr.pc += 1;
-                    fr.pending = 1;
-                    fr.call_seq = fr.call_seq.wrapping_add(1);
-                    let req = fr.req;
-                    let from = self.station_region[fr.station as usize];
-                    if opts != NO_OPTS
-                        && let Some(t) = self.prog.call_opts[opts as usize].timeout_ms
-                    {
-                        let (generation, seq) = (fr.generation, fr.call_seq);
-                        self.events.schedule(
-                            self.now.saturating_add(time::from_ms(t)),
-                            Ev::CallTimeout {
-                                frame: f,
-                                generation,
-                                seq,
-                            },
-                        );
-                    }
-                    self.call(target, req, f, pooled, from);
-                    return;
-                }
                 Instr::Maybe { p, skip_to } => {
                     let u: f64 = self.comps[c].rng.random();
                     let fr = &mut self.frames[f as usize];
                     fr.pc = if u < p { fr.pc + 1 } else { skip_to };
                 }
-                Instr::Fork { first, n } => {
-                    let base = self.frames[f as usize];
-                    {
-                        let fr = &mut self.frames[f as usize];
-                        fr.pc += 1;
-                        fr.pending = n;
-                    }
-                    for i in 0..n {
-                        let pc = self.prog.forks[(first + i) as usize];
-                        let child = self.alloc_frame(Frame {
-                            pc,
-                            parent: f,
-                            pending: 0,
-                            error: Outcome::Ok,
-                            holds: false,
-                            root: false,
-                            fill_leader: false,
-                            arrived: self.now,
-                            wait_since: self.now,
-                            waited: 0,
-                            pool: NONE,
-                            pool_wait: NONE,
-                            parent_gen: base.generation,
-                            attempt: 0,
-                            call_seq: 0,
-                            ..base
-                        });
-                        self.ready.push(Ready::Advance(
-                            child,
-                            self.frames[child as usize].generation,
-                        ));
-                    }
-                    return;
-                }
                 Instr::Jump { to } => self.frames[f as usize].pc = to,
-                Instr::Enqueue { queue } => {
-                    let q = &self.comps[queue as usize];
-                    if q.block_when_full && self.stations[q.first_station as usize].is_full() {
-                        // Back-pressure: wait (pc unchanged) until a worker takes a task.
-                        self.comps[queue as usize].blocked.push_back(f);
-                        return;
-                    }
-                    let from = self.station_region[fr.station as usize];
-                    self.enqueue(queue, fr.req, from);
-                    self.frames[f as usize].pc += 1;
-                }
-                Instr::FailWith { p } => {
-                    let u: f64 = self.comps[c].rng.random();
-                    if u < p {
-                        let st = self.frames[f as usize].station;
-                        self.stations[st as usize].stats.failed += 1;
-                        self.finish(f, Outcome::Failed);
-                        return;
-                    }
-                    self.frames[f as usize].pc += 1;
-                }
-                Instr::CacheLookup { miss_to } => {
-                    let key = self.requests[fr.req as usize].key;
-                    let now = self.now;
-                    let comp = &mut self.comps[c];
-                    let coalesce = comp.coalesce || comp.coalesce_edges;
-                    let cache = &mut comp.caches[(fr.station - comp.first_station) as usize];
-                    cache.counters.lookups += 1;
-                    let hit = cache.get(key, now);
-                    if let Some(tl) = &mut self.timeline {
-                        tl.cache_lookup(now, c, hit);
-                    }
-                    if hit {
-                        cache.counters.hits += 1;
-                        self.frames[f as usize].pc += 1;
-                        continue;
-                    }
-                    if coalesce {
-                        if let Some(waiters) = cache.filling.get_mut(&key) {
-                            // Wait for the first miss's fill, then answer as a hit would.
-                            waiters.push(f);
-                            cache.counters.coalesced += 1;
-                            self.frames[f as usize].pc += 1;
-                            return;
-                        }
-                        cache.filling.insert(key, Vec::new());
-                        self.frames[f as usize].fill_leader = true;
-                    }
-                    cache.counters.backend_calls += 1;
-                    self.frames[f as usize].pc = miss_to;
-                }
-                Instr::CacheFill => {
-                    let key = self.requests[fr.req as usize].key;
-                    let now = self.now;
-                    let comp = &mut self.comps[c];
-                    let cache = &mut comp.caches[(fr.station - comp.first_station) as usize];
-                    cache.put(key, now);
-                    if fr.fill_leader {
-                        self.frames[f as usize].fill_leader = false;
-                        for w in cache.filling.remove(&key).unwrap_or_default() {
-                            self.ready
-                                .push(Ready::Advance(w, self.frames[w as usize].generation));
-                        }
-                    }
-                    self.frames[f as usize].pc += 1;
-                }
-                Instr::CacheInvalidate => {
-                    let key = self.requests[fr.req as usize].key;
-                    let comp = &mut self.comps[c];
-                    comp.caches[(fr.station - comp.first_station) as usize].remove(key);
-                    self.frames[f as usize].pc += 1;
-                }
-                Instr::Replicate => {
-                    let key = self.requests[fr.req as usize].key;
-                    let now = self.now;
-                    let comp = &mut self.comps[c];
-                    if let Some(rep) = &mut comp.replication {
-                        for r in 0..(comp.stations - 1) as usize {
-                            let lag = comp.lag.as_ref().map_or(0, |s| s.sample(&mut comp.rng));
-                            rep.write(r, key, now, lag);
-                        }
-                    }
-                    self.frames[f as usize].pc += 1;
-                }
                 Instr::Return => {
                     self.finish(f, Outcome::Ok);
                     return;
                 }
+                other => {
+                    if !self.step(f, other) {
+                        return;
+                    }
+                }
             }
         }
+    }
+
+    /// The instructions `advance` leaves out of its loop to keep it small: runs `instr` for
+    /// frame `f`, and says whether the frame goes on at once.
+    #[inline(never)]
+    fn step(&mut self, f: u32, instr: Instr) -> bool {
+        let fr = &self.frames[f as usize];
+        let c = fr.comp as usize;
+        match instr {
+            Instr::Call { target, opts } => {
+                let pooled = match self.comps[c].pools.iter().find(|p| p.target == target) {
+                    None => false,
+                    Some(_) if fr.pool != NONE => true,
+                    Some(def) => {
+                        let idx = def.first_state + (fr.station - self.comps[c].first_station);
+                        let timeout = def.timeout;
+                        let ps = &mut self.pools[idx as usize];
+                        ps.advance_clock(self.now);
+                        if ps.available > 0 {
+                            ps.available -= 1;
+                            ps.acquired += 1;
+                            self.frames[f as usize].pool = idx;
+                            true
+                        } else {
+                            // Wait for a connection; the pc stays on this Call.
+                            ps.waiters.push_back(f);
+                            let fm = &mut self.frames[f as usize];
+                            fm.pool_wait = idx;
+                            fm.wait_since = self.now;
+                            if let Some(t) = timeout {
+                                let generation = fm.generation;
+                                self.events.schedule(
+                                    self.now.saturating_add(t),
+                                    Ev::PoolTimeout {
+                                        frame: f,
+                                        generation,
+                                    },
+                                );
+                            }
+                            return false;
+                        }
+                    }
+                };
+                let fr = &mut self.frames[f as usize];
+                fr.pc += 1;
+                fr.pending = 1;
+                fr.call_seq = fr.call_seq.wrapping_add(1);
+                let req = fr.req;
+                let from = self.station_region[fr.station as usize];
+                if opts != NO_OPTS
+                    && let Some(t) = self.prog.call_opts[opts as usize].timeout_ms
+                {
+                    let (generation, seq) = (fr.generation, fr.call_seq);
+                    self.events.schedule(
+                        self.now.saturating_add(time::from_ms(t)),
+                        Ev::CallTimeout {
+                            frame: f,
+                            generation,
+                            seq,
+                        },
+                    );
+                }
+                self.call(target, req, f, pooled, from);
+                return false;
+            }
+            Instr::Fork { first, n } => {
+                let base = self.frames[f as usize];
+                {
+                    let fr = &mut self.frames[f as usize];
+                    fr.pc += 1;
+                    fr.pending = n;
+                }
+                for i in 0..n {
+                    let pc = self.prog.forks[(first + i) as usize];
+                    let child = self.alloc_frame(Frame {
+                        pc,
+                        parent: f,
+                        pending: 0,
+                        error: Outcome::Ok,
+                        holds: false,
+                        root: false,
+                        fill_leader: false,
+                        arrived: self.now,
+                        wait_since: self.now,
+                        waited: 0,
+                        pool: NONE,
+                        pool_wait: NONE,
+                        parent_gen: base.generation,
+                        attempt: 0,
+                        call_seq: 0,
+                        ..base
+                    });
+                    self.ready.push(Ready::Advance(
+                        child,
+                        self.frames[child as usize].generation,
+                    ));
+                }
+                return false;
+            }
+            Instr::Enqueue { queue } => {
+                let q = &self.comps[queue as usize];
+                if q.block_when_full && self.stations[q.first_station as usize].is_full() {
+                    // Back-pressure: wait (pc unchanged) until a worker takes a task.
+                    self.comps[queue as usize].blocked.push_back(f);
+                    return false;
+                }
+                let from = self.station_region[fr.station as usize];
+                self.enqueue(queue, fr.req, from);
+                self.frames[f as usize].pc += 1;
+            }
+            Instr::FailWith { p } => {
+                let u: f64 = self.comps[c].rng.random();
+                if u < p {
+                    let st = self.frames[f as usize].station;
+                    self.stations[st as usize].stats.failed += 1;
+                    self.finish(f, Outcome::Failed);
+                    return false;
+                }
+                self.frames[f as usize].pc += 1;
+            }
+            Instr::CacheLookup { miss_to } => {
+                let key = self.requests[fr.req as usize].key;
+                let now = self.now;
+                let comp = &mut self.comps[c];
+                let coalesce = comp.coalesce || comp.coalesce_edges;
+                let cache = &mut comp.caches[(fr.station - comp.first_station) as usize];
+                cache.counters.lookups += 1;
+                let hit = cache.get(key, now);
+                if let Some(tl) = &mut self.timeline {
+                    tl.cache_lookup(now, c, hit);
+                }
+                if hit {
+                    cache.counters.hits += 1;
+                    self.frames[f as usize].pc += 1;
+                    return true;
+                }
+                if coalesce {
+                    if let Some(waiters) = cache.filling.get_mut(&key) {
+                        // Wait for the first miss's fill, then answer as a hit would.
+                        waiters.push(f);
+                        cache.counters.coalesced += 1;
+                        self.frames[f as usize].pc += 1;
+                        return false;
+                    }
+                    cache.filling.insert(key, Vec::new());
+                    self.frames[f as usize].fill_leader = true;
+                }
+                cache.counters.backend_calls += 1;
+                self.frames[f as usize].pc = miss_to;
+            }
+            Instr::CacheFill => {
+                let key = self.requests[fr.req as usize].key;
+                let now = self.now;
+                let comp = &mut self.comps[c];
+                let cache = &mut comp.caches[(fr.station - comp.first_station) as usize];
+                cache.put(key, now);
+                if fr.fill_leader {
+                    self.frames[f as usize].fill_leader = false;
+                    for w in cache.filling.remove(&key).unwrap_or_default() {
+                        self.ready
+                            .push(Ready::Advance(w, self.frames[w as usize].generation));
+                    }
+                }
+                self.frames[f as usize].pc += 1;
+            }
+            Instr::CacheInvalidate => {
+                let key = self.requests[fr.req as usize].key;
+                let comp = &mut self.comps[c];
+                comp.caches[(fr.station - comp.first_station) as usize].remove(key);
+                self.frames[f as usize].pc += 1;
+            }
+            Instr::Replicate => {
+                let key = self.requests[fr.req as usize].key;
+                let now = self.now;
+                let comp = &mut self.comps[c];
+                if let Some(rep) = &mut comp.replication {
+                    for r in 0..(comp.stations - 1) as usize {
+                        let lag = comp.lag.as_ref().map_or(0, |s| s.sample(&mut comp.rng));
+                        rep.write(r, key, now, lag);
+                    }
+                }
+                self.frames[f as usize].pc += 1;
+            }
+            Instr::Work { .. } | Instr::Maybe { .. } | Instr::Jump { .. } | Instr::Return => {
+                unreachable!("run in advance")
+            }
+        }
+        true
     }
 
     fn enqueue(&mut self, queue: u32, parent_req: u32, from: u16) {
@@ -1644,29 +1731,38 @@ impl<'m> Sim<'m> {
 
     /// Frame `f` is done (successfully or not): leave its station and answer its parent.
     fn finish(&mut self, f: u32, why: Outcome) {
-        let fr = self.frames[f as usize];
-        if fr.root {
-            if fr.holds {
+        let Frame {
+            root,
+            holds,
+            station,
+            arrived,
+            waited,
+            fill_leader,
+            req,
+            comp,
+            parent,
+            parent_gen,
+            ..
+        } = self.frames[f as usize];
+        if root {
+            if holds {
                 self.release(f);
             }
             let now = self.now;
-            let st = &mut self.stations[fr.station as usize];
+            let st = &mut self.stations[station as usize];
             st.advance_clock(now);
             st.present -= 1;
             st.stats.departures += 1;
-            st.stats.sojourn_sum += (now - fr.arrived) as u128;
-            st.stats.wait_sum += fr.waited as u128;
+            st.stats.sojourn_sum += (now - arrived) as u128;
+            st.stats.wait_sum += waited as u128;
             if why == Outcome::Ok {
                 st.stats.completed += 1;
             }
-            if fr.fill_leader {
+            if fill_leader {
                 // The fill failed: everyone waiting on it fails too.
-                let key = self.requests[fr.req as usize].key;
-                let comp = &mut self.comps[fr.comp as usize];
-                if let Some(cache) = comp
-                    .caches
-                    .get_mut((fr.station - comp.first_station) as usize)
-                {
+                let key = self.requests[req as usize].key;
+                let comp = &mut self.comps[comp as usize];
+                if let Some(cache) = comp.caches.get_mut((station - comp.first_station) as usize) {
                     for w in cache.filling.remove(&key).unwrap_or_default() {
                         self.ready
                             .push(Ready::Fail(w, self.frames[w as usize].generation, why));
@@ -1676,27 +1772,28 @@ impl<'m> Sim<'m> {
         }
         self.free_frame(f);
         // The response travels back to the caller (no hop for tasks: nobody waits on them).
-        let back = match fr.parent {
+        let back = match parent {
+            _ if self.network.is_none() => 0,
             PARENT_TASK => 0,
-            _ if !fr.root => 0,
+            _ if !root => 0,
             PARENT_CLIENT => {
-                let to = self.requests[fr.req as usize].region;
-                self.hop(self.station_region[fr.station as usize], to)
+                let to = self.requests[req as usize].region;
+                self.hop(self.station_region[station as usize], to)
             }
             p => {
                 let to = self.station_region[self.frames[p as usize].station as usize];
-                self.hop(self.station_region[fr.station as usize], to)
+                self.hop(self.station_region[station as usize], to)
             }
         };
         if back == 0 {
-            self.notify(fr.parent, fr.parent_gen, fr.req, why);
+            self.notify(parent, parent_gen, req, why);
         } else {
             self.events.schedule(
                 self.now.saturating_add(back),
                 Ev::Deliver {
-                    parent: fr.parent,
-                    generation: fr.parent_gen,
-                    req: fr.req,
+                    parent,
+                    generation: parent_gen,
+                    req,
                     why,
                 },
             );
@@ -1704,6 +1801,7 @@ impl<'m> Sim<'m> {
     }
 
     /// Tells a frame's parent (another frame, the client, or a queue) that it is done.
+    #[inline(always)]
     fn notify(&mut self, parent: u32, parent_gen: u32, req: u32, why: Outcome) {
         match parent {
             PARENT_CLIENT => self.client_done(req, why),
@@ -2045,24 +2143,34 @@ impl<'m> Sim<'m> {
         );
     }
 
+    #[inline(always)]
     fn client_done(&mut self, req: u32, why: Outcome) {
-        let r = self.requests[req as usize];
-        if r.timed_out {
-            if r.measured {
+        let Request {
+            timed_out,
+            measured,
+            first_arrival,
+            class,
+            client,
+            key,
+            owner,
+            ..
+        } = self.requests[req as usize];
+        if timed_out {
+            if measured {
                 self.out.late_responses += 1;
             }
         } else if why != Outcome::Ok && self.client_retry(req) {
             // A new attempt is on its way; this one is over.
         } else {
-            if r.measured {
+            if measured {
                 match why {
                     Outcome::Ok => {
-                        let lat = self.now - r.first_arrival;
+                        let lat = self.now - first_arrival;
                         self.out.completed += 1;
                         self.out.latency.record(lat);
                         // With one class its histogram is the total's: filled in at the end.
                         if self.classes.len() > 1 {
-                            self.out.classes[r.class as usize].latency.record(lat);
+                            self.out.classes[class as usize].latency.record(lat);
                         }
                     }
                     Outcome::Dropped => self.out.dropped += 1,
@@ -2070,22 +2178,18 @@ impl<'m> Sim<'m> {
                 }
             }
             // Browsers keep what they fetched, during warm-up too.
-            if why == Outcome::Ok
-                && self.model.workload.classes[r.class as usize]
-                    .max_age_s
-                    .is_some()
-            {
-                self.browser.insert((r.client, r.key), self.now);
+            if why == Outcome::Ok && self.classes[class as usize].browser_cached {
+                self.browser.insert((client, key), self.now);
             }
             // The timeline covers the whole run, warm-up included.
             if let Some(tl) = &mut self.timeline {
                 match why {
-                    Outcome::Ok => tl.completion(self.now, self.now - r.first_arrival),
+                    Outcome::Ok => tl.completion(self.now, self.now - first_arrival),
                     _ => tl.error(self.now, false),
                 }
             }
-            if r.owner != NONE {
-                self.schedule_think(r.owner);
+            if owner != NONE {
+                self.schedule_think(owner);
             }
         }
         self.free_request(req);

@@ -681,9 +681,21 @@ pub fn summarize(info: PointInfo, runs: &[RunStats]) -> RunSummary {
             "internal check failed: requests were not conserved (please report this bug)".into(),
         );
     }
-    if runs.iter().any(|r| r.truncated) {
-        warnings
-            .push("the run stopped at the event limit before its end: results are partial".into());
+    if runs.iter().any(|r| r.zero_time_loop) {
+        stable = false;
+        warnings.push(
+            "the run was stopped at one instant where work kept creating work without simulated \
+             time passing (for example a queue whose task enqueues the next task with no Work on \
+             the way): results are partial; add a Work step to the loop or break it"
+                .into(),
+        );
+    } else if runs.iter().any(|r| r.interrupted) {
+        warnings.push("the run was interrupted before its end: results are partial".into());
+    } else if runs.iter().any(|r| r.truncated) {
+        warnings.push(
+            "the run stopped at the event or wall-clock limit before its end: results are partial"
+                .into(),
+        );
     }
     let bottleneck = bottleneck(model, &components);
     let events: u64 = runs.iter().map(|r| r.events).sum();
