@@ -37,6 +37,20 @@ impl<E> Default for EventQueue<E> {
 }
 
 impl<E: Copy> EventQueue<E> {
+    /// A sequence number for an event kept outside the queue (the next arrival), so that it
+    /// is ordered against the queued ones exactly as if it had been scheduled here.
+    #[inline(always)]
+    pub fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// (time, sequence number) of the earliest event.
+    #[inline(always)]
+    pub fn peek_key(&self) -> Option<(Time, u64)> {
+        self.heap.first().map(|e| (e.time, e.seq))
+    }
+
     #[inline(always)]
     pub fn schedule(&mut self, time: Time, event: E) {
         self.seq += 1;
@@ -70,10 +84,15 @@ impl<E: Copy> EventQueue<E> {
     /// The earliest event if it is due strictly before `end`; it stays queued otherwise.
     #[inline(always)]
     pub fn pop_before(&mut self, end: Time) -> Option<(Time, E)> {
-        let top = *self.heap.first()?;
-        if top.time >= end {
+        if self.heap.first()?.time >= end {
             return None;
         }
+        if self.heap.len() == 1 {
+            // The only event: one read, no sift.
+            let e = self.heap.pop().expect("not empty");
+            return Some((e.time, e.event));
+        }
+        let top = self.heap[0];
         self.remove_top();
         Some((top.time, top.event))
     }
