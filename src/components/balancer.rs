@@ -9,6 +9,78 @@ use rustc_hash::FxHashSet;
 /// Virtual nodes per backend on the consistent-hashing ring (spreads keys evenly).
 const VNODES: u64 = 64;
 
+/// From this many backends on, LeastConnections finds its pick in a [`LoadTree`] (O(log n))
+/// instead of scanning every backend (O(n)); below it, the scan is quicker.
+pub const LOAD_TREE_MIN: usize = 32;
+
+/// A min segment tree over every backend's load ("connections"; `u32::MAX` for a backend the
+/// balancer believes down), kept up to date by the engine whenever a backend's load changes.
+/// It answers LeastConnections' question, the first backend in cyclic order from a start that
+/// has the least load, in O(log n).
+#[derive(Debug, Clone)]
+pub struct LoadTree {
+    /// Leaves at `size..2 * size`; node k holds the minimum of its two children.
+    min: Vec<u32>,
+    size: usize,
+}
+
+impl LoadTree {
+    fn new(n: usize) -> LoadTree {
+        let size = n.next_power_of_two();
+        let mut t = LoadTree {
+            min: vec![u32::MAX; 2 * size],
+            size,
+        };
+        for i in 0..n {
+            t.min[size + i] = 0;
+        }
+        for k in (1..size).rev() {
+            t.min[k] = t.min[2 * k].min(t.min[2 * k + 1]);
+        }
+        t
+    }
+
+    /// Sets backend `i`'s load.
+    #[inline]
+    pub fn set(&mut self, i: usize, load: u32) {
+        let mut k = self.size + i;
+        self.min[k] = load;
+        while k > 1 {
+            k /= 2;
+            let m = self.min[2 * k].min(self.min[2 * k + 1]);
+            if self.min[k] == m {
+                break;
+            }
+            self.min[k] = m;
+        }
+    }
+
+    /// The first backend at or after `from` whose load is at most `v`.
+    fn first_at_most(&self, from: usize, v: u32) -> Option<usize> {
+        self.descend(1, 0, self.size, from, v)
+    }
+
+    fn descend(&self, k: usize, lo: usize, hi: usize, from: usize, v: u32) -> Option<usize> {
+        if hi <= from || self.min[k] > v {
+            return None;
+        }
+        if hi - lo == 1 {
+            return Some(lo);
+        }
+        let mid = (lo + hi) / 2;
+        self.descend(2 * k, lo, mid, from, v)
+            .or_else(|| self.descend(2 * k + 1, mid, hi, from, v))
+    }
+
+    /// The backend with the least load, the first in cyclic order from `start` among equals.
+    fn least_from(&self, start: usize) -> usize {
+        let least = self.min[1];
+        self.first_at_most(start, least)
+            .or_else(|| self.first_at_most(0, least))
+            .expect("the minimum is somewhere")
+    }
+}
+
 fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -36,6 +108,8 @@ pub struct Balancer {
     pub sessions_lost: u64,
     /// Requests refused because no backend was believed healthy.
     pub no_backend: u64,
+    /// LeastConnections over many backends: their loads (see [`LoadTree`]).
+    pub loads: Option<LoadTree>,
 }
 
 impl Balancer {
@@ -66,6 +140,8 @@ impl Balancer {
             },
             sessions_lost: 0,
             no_backend: 0,
+            loads: (policy == Policy::LeastConnections && n >= LOAD_TREE_MIN)
+                .then(|| LoadTree::new(n)),
             backends,
         }
     }
@@ -98,8 +174,24 @@ impl Balancer {
             self.live = (0..self.backends.len())
                 .filter(|&i| self.healthy[i])
                 .collect();
+            for &(i, _) in &changed {
+                self.update_load(i, stations);
+            }
         }
         changed
+    }
+
+    /// Backend `i`'s load changed (or its believed health): refresh the load tree, if any.
+    #[inline]
+    pub fn update_load(&mut self, i: usize, stations: &[Station]) {
+        if let Some(t) = &mut self.loads {
+            let load = if self.healthy[i] {
+                stations[self.backends[i] as usize].present
+            } else {
+                u32::MAX
+            };
+            t.set(i, load);
+        }
     }
 
     /// Sessions held in memory by the backend at station `s` are gone (it crashed).
@@ -156,6 +248,15 @@ impl Balancer {
                     x
                 }
             }
+            Policy::LeastConnections if self.loads.is_some() => {
+                // The same choice as the scan below, found in the load tree: backends believed
+                // down hold u32::MAX, and the live list is in backend order, so cyclic order from
+                // live[start] is the scan's order.
+                let start = self.next % n;
+                self.next = (self.next + 1) % n;
+                let t = self.loads.as_ref().expect("checked");
+                self.backends[t.least_from(self.live[start])]
+            }
             Policy::LeastConnections => {
                 // Scan from a rotating start so ties are spread instead of always hitting the
                 // first backend.
@@ -194,5 +295,47 @@ impl Balancer {
             }
         };
         Some(chosen)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The load tree picks exactly what the scan picks: the first backend, in cyclic order
+        /// from the start, with the least load among those believed up.
+        #[test]
+        fn load_tree_picks_what_the_scan_picks(
+            loads in proptest::collection::vec(0u32..6, 1..80),
+            down in proptest::collection::vec(any::<bool>(), 80),
+            updates in proptest::collection::vec((0usize..80, 0u32..6), 0..40),
+            start in 0usize..80,
+        ) {
+            let n = loads.len();
+            let mut loads = loads;
+            let mut t = LoadTree::new(n);
+            let up = |i: usize| !down[i] || (0..n).all(|j| down[j]);
+            for (i, &l) in loads.iter().enumerate() {
+                t.set(i, if up(i) { l } else { u32::MAX });
+            }
+            for (i, l) in updates {
+                let i = i % n;
+                loads[i] = l;
+                t.set(i, if up(i) { l } else { u32::MAX });
+            }
+            let live: Vec<usize> = (0..n).filter(|&i| up(i)).collect();
+            let s = start % live.len();
+            // The scan, as `pick` does it.
+            let mut best = live[s];
+            for k in 1..live.len() {
+                let x = live[(s + k) % live.len()];
+                if loads[x] < loads[best] {
+                    best = x;
+                }
+            }
+            prop_assert_eq!(t.least_from(live[s]), best);
+        }
     }
 }

@@ -36,6 +36,9 @@ pub struct Station {
     pub capacity: Option<u32>,
     /// False while crashed: arrivals are refused.
     pub up: bool,
+    /// A LeastConnections balancer keeps a tree of this instance's `present` (the engine tells
+    /// it of every change).
+    pub watched: bool,
     last: Time,
     pub stats: StationStats,
 }
@@ -49,6 +52,7 @@ impl Station {
             present: 0,
             capacity,
             up: true,
+            watched: false,
             last: 0,
             stats: StationStats::default(),
         }

@@ -437,6 +437,8 @@ pub struct Sim<'m> {
     /// Browser caches: when each (client, key) was last fetched, for classes with `max_age_s`.
     browser: rustc_hash::FxHashMap<(u32, u64), Time>,
     pools: Vec<PoolState>,
+    /// Per station: (balancer component, backend index) of the load trees that follow it.
+    watchers: Vec<Vec<(u32, u32)>>,
     requests: Vec<Request>,
     free_requests: Vec<u32>,
     frames: Vec<Frame>,
@@ -617,6 +619,16 @@ impl<'m> Sim<'m> {
                     Some(Balancer::new(lb.policy, backends, lb.health_check.clone()));
             }
         }
+        // Instances whose load a balancer's load tree follows.
+        let mut watchers = vec![Vec::new(); stations.len()];
+        for (id, c) in comps.iter().enumerate() {
+            if let Some(b) = c.balancer.as_ref().filter(|b| b.loads.is_some()) {
+                for (i, &st) in b.backends.iter().enumerate() {
+                    watchers[st as usize].push((id as u32, i as u32));
+                    stations[st as usize].watched = true;
+                }
+            }
+        }
         for (c, rt) in model.components.iter().zip(comps.iter_mut()) {
             let memory = matches!(&c.kind, Kind::Server(sv) if sv.memory.is_some());
             rt.door_checks = memory
@@ -744,6 +756,7 @@ impl<'m> Sim<'m> {
             retry_rng: cfg.key.stream("workload/retries"),
             failure_rng: cfg.key.stream("failures"),
             pools,
+            watchers,
             requests: Vec::new(),
             free_requests: Vec::new(),
             frames: Vec::new(),
@@ -979,6 +992,23 @@ impl<'m> Sim<'m> {
             Ev::HealthTick(c) => self.health_tick(c),
             Ev::TimelineTick => self.timeline_tick(),
             Ev::WarmupEnd => self.reset_measurements(),
+        }
+    }
+
+    /// Station `st`'s `present` changed: tell the load trees that follow it.
+    #[inline(always)]
+    fn present_changed(&mut self, st: u32) {
+        if self.stations[st as usize].watched {
+            self.update_watchers(st);
+        }
+    }
+
+    #[inline(never)]
+    fn update_watchers(&mut self, st: u32) {
+        for &(c, i) in &self.watchers[st as usize] {
+            if let Some(b) = &mut self.comps[c as usize].balancer {
+                b.update_load(i as usize, &self.stations);
+            }
         }
     }
 
@@ -1338,6 +1368,7 @@ impl<'m> Sim<'m> {
                 return;
             }
             st.present += 1;
+            self.present_changed(station);
             self.admit(f);
             return;
         }
@@ -1403,8 +1434,10 @@ impl<'m> Sim<'m> {
                     generation: self.frames[f as usize].generation,
                 },
             );
+            self.present_changed(station);
             return;
         }
+        self.present_changed(station);
         self.admit(f);
     }
 
@@ -1807,6 +1840,7 @@ impl<'m> Sim<'m> {
             if why == Outcome::Ok {
                 st.stats.completed += 1;
             }
+            self.present_changed(station);
             if fill_leader {
                 // The fill failed: everyone waiting on it fails too.
                 let key = self.requests[req as usize].key;
@@ -2077,6 +2111,7 @@ impl<'m> Sim<'m> {
         s.busy = 0;
         s.present = 0;
         s.queue.clear();
+        self.present_changed(st);
         let rt = &mut self.comps[comp];
         if let Some(cache) = rt.caches.get_mut((st - first) as usize) {
             let (cap, ttl) = (cache.capacity_setting(), cache.ttl_setting());
