@@ -55,21 +55,30 @@ impl LoadTree {
         }
     }
 
-    /// The first backend at or after `from` whose load is at most `v`.
+    /// The first backend at or after `from` whose load is at most `v`: up from the leaf to the
+    /// first subtree on its right that holds such a load, then down to its leftmost one.
     fn first_at_most(&self, from: usize, v: u32) -> Option<usize> {
-        self.descend(1, 0, self.size, from, v)
-    }
-
-    fn descend(&self, k: usize, lo: usize, hi: usize, from: usize, v: u32) -> Option<usize> {
-        if hi <= from || self.min[k] > v {
+        if from >= self.size {
             return None;
         }
-        if hi - lo == 1 {
-            return Some(lo);
+        let mut k = self.size + from;
+        while self.min[k] > v {
+            // On to the next subtree to the right: climb while k is a right child.
+            while k & 1 == 1 {
+                k >>= 1;
+                if k == 0 {
+                    return None;
+                }
+            }
+            k += 1;
         }
-        let mid = (lo + hi) / 2;
-        self.descend(2 * k, lo, mid, from, v)
-            .or_else(|| self.descend(2 * k + 1, mid, hi, from, v))
+        while k < self.size {
+            k *= 2;
+            if self.min[k] > v {
+                k += 1;
+            }
+        }
+        Some(k - self.size)
     }
 
     /// The backend with the least load, the first in cyclic order from `start` among equals.

@@ -1003,7 +1003,7 @@ impl<'m> Sim<'m> {
         }
     }
 
-    #[inline(never)]
+    #[inline]
     fn update_watchers(&mut self, st: u32) {
         for &(c, i) in &self.watchers[st as usize] {
             if let Some(b) = &mut self.comps[c as usize].balancer {
