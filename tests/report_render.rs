@@ -1061,6 +1061,15 @@ fn timeline_fixture_has_the_spike_and_the_crash() {
     assert_eq!(at(30.0).offered_rps, Some(40.0));
     assert_eq!(at(37.0).up_fraction, vec![0.0]);
     assert_eq!(at(37.0).throughput_rps, 0.0);
+    // The last interval is closed at the end of the run like the others: 40 requests/s of 40 ms
+    // on 4 workers keep about 40% of them busy (it used to read 0).
+    let last = &tl.points[49];
+    assert!(
+        (0.15..0.7).contains(&last.utilization[0]),
+        "last interval utilization {}",
+        last.utilization[0]
+    );
+    assert_eq!(last.up_fraction, vec![1.0]);
 }
 
 #[test]
