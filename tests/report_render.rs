@@ -1315,4 +1315,9 @@ fn cache_timeline_shows_the_cold_start() {
         words.contains("starts cold") && words.contains(&expected),
         "no cold-start sentence with {expected:?}"
     );
+    assert!(
+        chart.caption.contains("(dashed) each cache's hit ratio"),
+        "{}",
+        chart.caption
+    );
 }

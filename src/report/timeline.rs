@@ -567,10 +567,20 @@ fn caption(tl: &Timeline, a: &Analysis) -> String {
         } else {
             ""
         },
-        if a.outages.is_empty() {
-            ""
-        } else {
-            ", and (dotted) the share of its instances up"
+        match (
+            a.outages.is_empty(),
+            tl.points
+                .iter()
+                .any(|p| p.hit_ratio.iter().any(Option::is_some)),
+        ) {
+            (true, false) => "",
+            (false, false) => ", and (dotted) the share of its instances up",
+            (true, true) =>
+                ", and (dashed) each cache's hit ratio, the share of its lookups that hit",
+            (false, true) => {
+                ", (dotted) the share of its instances up, and (dashed) each cache's hit ratio, \
+                 the share of its lookups that hit"
+            }
         },
         if a.warmup.is_some() {
             " The grey band is the warm-up, left out of the summary numbers."
