@@ -132,12 +132,34 @@ enum Ev {
     WarmupEnd,
 }
 
-/// What `ready` holds: frames to run on from their pc, and frames to finish with an error.
+/// What `ready` holds: a frame to run on from its pc (`fail: None`) or to finish with an error,
+/// with its generation when it was made ready. A plain struct rather than an enum: it is read
+/// back field by field right after it is pushed, so its stores forward to those loads.
 #[derive(Debug, Clone, Copy)]
-enum Ready {
-    /// (frame, its generation when it was made ready).
-    Advance(u32, u32),
-    Fail(u32, u32, Outcome),
+struct Ready {
+    frame: u32,
+    generation: u32,
+    fail: Option<Outcome>,
+}
+
+impl Ready {
+    #[inline(always)]
+    fn advance(frame: u32, generation: u32) -> Ready {
+        Ready {
+            frame,
+            generation,
+            fail: None,
+        }
+    }
+
+    #[inline(always)]
+    fn fail(frame: u32, generation: u32, why: Outcome) -> Ready {
+        Ready {
+            frame,
+            generation,
+            fail: Some(why),
+        }
+    }
 }
 
 const NONE: u32 = u32::MAX;
@@ -939,7 +961,7 @@ impl<'m> Sim<'m> {
                         ps.waiters.remove(i);
                         ps.timeouts += 1;
                         self.frames[frame as usize].pool_wait = NONE;
-                        self.ready.push(Ready::Fail(
+                        self.ready.push(Ready::fail(
                             frame,
                             self.frames[frame as usize].generation,
                             Outcome::Failed,
@@ -975,7 +997,7 @@ impl<'m> Sim<'m> {
             }
             Ev::CallRetry { frame, generation } => {
                 if self.is_current(frame, generation) {
-                    self.ready.push(Ready::Advance(frame, generation));
+                    self.ready.push(Ready::advance(frame, generation));
                 }
             }
             Ev::Retry { req, generation } => self.send_retry(req, generation),
@@ -1453,12 +1475,12 @@ impl<'m> Sim<'m> {
         if c.asynchronous {
             // Workers are taken step by step, at each Work.
             self.ready
-                .push(Ready::Advance(f, self.frames[f as usize].generation));
+                .push(Ready::advance(f, self.frames[f as usize].generation));
         } else if st.has_free_worker() {
             st.busy += 1;
             self.frames[f as usize].holds = true;
             self.ready
-                .push(Ready::Advance(f, self.frames[f as usize].generation));
+                .push(Ready::advance(f, self.frames[f as usize].generation));
         } else {
             st.queue.push_back(f);
         }
@@ -1488,7 +1510,7 @@ impl<'m> Sim<'m> {
             fr.waited += self.now - fr.wait_since;
             fr.holds = true;
             self.ready
-                .push(Ready::Advance(g, self.frames[g as usize].generation));
+                .push(Ready::advance(g, self.frames[g as usize].generation));
         }
         // A worker or a place in the queue opened: the oldest blocked producer may enqueue (it
         // checks again, and waits again if another task took the place first).
@@ -1498,7 +1520,7 @@ impl<'m> Sim<'m> {
             && let Some(p) = self.comps[comp].blocked.pop_front()
         {
             self.ready
-                .push(Ready::Advance(p, self.frames[p as usize].generation));
+                .push(Ready::advance(p, self.frames[p as usize].generation));
         }
     }
 
@@ -1534,11 +1556,12 @@ impl<'m> Sim<'m> {
                 self.out.zero_time_loop = true;
                 return;
             }
-            match r {
-                Ready::Advance(f, g) if self.is_current(f, g) => self.advance(f),
-                Ready::Fail(f, g, why) if self.is_current(f, g) => self.finish(f, why),
-                // The frame died (its instance crashed) after it was made ready.
-                _ => {}
+            // A frame that died (its instance crashed) after it was made ready is skipped.
+            if self.is_current(r.frame, r.generation) {
+                match r.fail {
+                    None => self.advance(r.frame),
+                    Some(why) => self.finish(r.frame, why),
+                }
             }
         }
     }
@@ -1682,7 +1705,7 @@ impl<'m> Sim<'m> {
                         call_seq: 0,
                         ..base
                     });
-                    self.ready.push(Ready::Advance(
+                    self.ready.push(Ready::advance(
                         child,
                         self.frames[child as usize].generation,
                     ));
@@ -1750,7 +1773,7 @@ impl<'m> Sim<'m> {
                     self.frames[f as usize].fill_leader = false;
                     for w in cache.filling.remove(&key).unwrap_or_default() {
                         self.ready
-                            .push(Ready::Advance(w, self.frames[w as usize].generation));
+                            .push(Ready::advance(w, self.frames[w as usize].generation));
                     }
                 }
                 self.frames[f as usize].pc += 1;
@@ -1848,7 +1871,7 @@ impl<'m> Sim<'m> {
                 if let Some(cache) = comp.caches.get_mut((station - comp.first_station) as usize) {
                     for w in cache.filling.remove(&key).unwrap_or_default() {
                         self.ready
-                            .push(Ready::Fail(w, self.frames[w as usize].generation, why));
+                            .push(Ready::fail(w, self.frames[w as usize].generation, why));
                     }
                 }
             }
@@ -1909,10 +1932,10 @@ impl<'m> Sim<'m> {
                     pf.attempt = 0;
                     if pf.error == Outcome::Ok {
                         self.ready
-                            .push(Ready::Advance(p, self.frames[p as usize].generation));
+                            .push(Ready::advance(p, self.frames[p as usize].generation));
                     } else {
                         let (g, e) = (pf.generation, pf.error);
-                        self.ready.push(Ready::Fail(p, g, e));
+                        self.ready.push(Ready::fail(p, g, e));
                     }
                 }
             }
@@ -1933,7 +1956,7 @@ impl<'m> Sim<'m> {
                 fr.pool_wait = NONE;
                 fr.pool = idx;
                 self.ready
-                    .push(Ready::Advance(g, self.frames[g as usize].generation));
+                    .push(Ready::advance(g, self.frames[g as usize].generation));
             }
             None => ps.available += 1,
         }
@@ -2027,7 +2050,7 @@ impl<'m> Sim<'m> {
             let fr = &mut self.frames[f as usize];
             fr.pending = 0;
             let g = fr.generation;
-            self.ready.push(Ready::Fail(f, g, Outcome::Failed));
+            self.ready.push(Ready::fail(f, g, Outcome::Failed));
         }
     }
 
