@@ -1064,6 +1064,33 @@ fn traffic_values(series: &[Series]) -> Vec<f64> {
         .collect()
 }
 
+/// A series drawn as a line through its points, with a dot on each.
+fn push_series(layers: &mut Vec<Layer>, pts: Vec<(f64, f64)>, color: RGBColor) {
+    layers.push(Layer::Line {
+        pts: pts.clone(),
+        color,
+        width: 3,
+        dash: false,
+    });
+    layers.push(Layer::Markers {
+        pts,
+        color,
+        shape: Shape::Circle,
+        filled: true,
+        size: 4,
+    });
+}
+
+/// The diamond that marks a model's knee.
+fn knee_marker(pt: (f64, f64), color: RGBColor) -> Layer {
+    Layer::Markers {
+        pts: vec![pt],
+        color,
+        shape: Shape::Diamond,
+        filled: true,
+        size: 7,
+    }
+}
 fn knee_point<'a>(s: &'a Series) -> Option<&'a RunSummary> {
     s.knee.and_then(|k| k.max_traffic).and_then(|t| s.at(t))
 }
@@ -1217,13 +1244,7 @@ fn latency_chart(out: &SweepOutput, all: &[Series]) -> Option<Chart> {
         if let Some(r) = knee_point(s)
             && r.latency_ms.p99 > 0.0
         {
-            layers.push(Layer::Markers {
-                pts: vec![(r.traffic, r.latency_ms.p99)],
-                color: s.color,
-                shape: Shape::Diamond,
-                filled: true,
-                size: 7,
-            });
+            layers.push(knee_marker((r.traffic, r.latency_ms.p99), s.color));
         }
     }
     let mut legend = series_legend(all);
@@ -1342,29 +1363,11 @@ fn throughput_chart(all: &[Series]) -> Option<Chart> {
             .filter(|r| r.offered_rps.is_finite() && r.throughput_rps.is_finite())
             .map(|r| (r.offered_rps, r.throughput_rps))
             .collect();
-        layers.push(Layer::Line {
-            pts: pts.clone(),
-            color: s.color,
-            width: 3,
-            dash: false,
-        });
-        layers.push(Layer::Markers {
-            pts,
-            color: s.color,
-            shape: Shape::Circle,
-            filled: true,
-            size: 4,
-        });
+        push_series(&mut layers, pts, s.color);
     }
     for s in all {
         if let Some(r) = knee_point(s) {
-            layers.push(Layer::Markers {
-                pts: vec![(r.offered_rps, r.throughput_rps)],
-                color: s.color,
-                shape: Shape::Diamond,
-                filled: true,
-                size: 7,
-            });
+            layers.push(knee_marker((r.offered_rps, r.throughput_rps), s.color));
         }
     }
     let mut legend: Vec<Entry> = all
@@ -1444,19 +1447,7 @@ fn errors_chart(out: &SweepOutput, all: &[Series]) -> Option<Chart> {
             .filter(|r| r.error_rate.is_finite())
             .map(|r| (r.traffic, r.error_rate * 100.0))
             .collect();
-        layers.push(Layer::Line {
-            pts: pts.clone(),
-            color: s.color,
-            width: 3,
-            dash: false,
-        });
-        layers.push(Layer::Markers {
-            pts,
-            color: s.color,
-            shape: Shape::Circle,
-            filled: true,
-            size: 4,
-        });
+        push_series(&mut layers, pts, s.color);
     }
     layers.push(Layer::HLine {
         y: budget,
@@ -1603,19 +1594,7 @@ fn utilization_chart(model: &str, stem: &str, all: &[Series]) -> Option<Chart> {
                         .map(|c| (r.traffic, 100.0 * c.utilization))
                 })
                 .collect();
-            layers.push(Layer::Line {
-                pts: pts.clone(),
-                color: color(i),
-                width: 3,
-                dash: false,
-            });
-            layers.push(Layer::Markers {
-                pts,
-                color: color(i),
-                shape: Shape::Circle,
-                filled: true,
-                size: 4,
-            });
+            push_series(&mut layers, pts, color(i));
         }
         let title = facets.then(|| {
             let params = series_label("", s.parameters);
