@@ -191,12 +191,7 @@ impl Study {
             .filter(|m| {
                 !matches!(m.workload.profile, crate::model::Profile::Steady)
                     || !m.failures.is_empty()
-                    || m.components.iter().any(|c| {
-                        matches!(
-                            c.kind,
-                            crate::model::Kind::Cache(_) | crate::model::Kind::Cdn(_)
-                        )
-                    })
+                    || m.components.iter().any(|c| c.is_cache())
             })
             .map(|m| {
                 let opts = RunOptions {

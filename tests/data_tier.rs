@@ -231,7 +231,7 @@ fn the_timeline_shows_a_cold_cache_filling_as_theory_says() {
                     traffic: 1.0,
                     duration_s: Some(duration),
                     warmup_s: Some(0.0),
-                    seed: Some(4100 + i),
+                    seed: Some(4100 + i + seed_offset()),
                     replications: Some(1),
                     timeline_s: Some(dt),
                     ..Default::default()

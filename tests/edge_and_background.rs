@@ -59,21 +59,6 @@ fn replicate_overloaded(
         .collect()
 }
 
-/// `ARCHSIM_THEORY_SEED_OFFSET` (default 0), added to every seed here as `common::replicate`
-/// does, so that the whole file can be rerun with other random numbers.
-fn seed_offset() -> u64 {
-    std::env::var("ARCHSIM_THEORY_SEED_OFFSET")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// One replication at 1× traffic through `common::run` (self-checks included), seed shifted by
-/// [`seed_offset`].
-fn run1(text: &str, duration_s: f64, warmup_s: f64, seed: u64) -> RunSummary {
-    run(text, 1.0, duration_s, warmup_s, seed + seed_offset(), 1)
-}
-
 /// `|x − expected| ≤ tol`, printed.
 fn assert_close(what: &str, x: f64, expected: f64, tol: f64) {
     println!("{what}: simulated {x:.6}, expected {expected:.6}, tolerance {tol:.6}");

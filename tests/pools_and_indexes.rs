@@ -15,21 +15,6 @@ use archsim::runner::{RunOptions, run_point};
 use archsim::stats::summary::{PoolSummary, RunSummary};
 use common::*;
 
-/// `ARCHSIM_THEORY_SEED_OFFSET` (default 0), added to every seed here as `common::replicate`
-/// does, so that the whole file can be rerun with other random numbers.
-fn seed_offset() -> u64 {
-    std::env::var("ARCHSIM_THEORY_SEED_OFFSET")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// One replication at 1× traffic through `common::run` (self-checks included), seed shifted by
-/// [`seed_offset`].
-fn run1(text: &str, duration_s: f64, warmup_s: f64, seed: u64) -> RunSummary {
-    run(text, 1.0, duration_s, warmup_s, seed + seed_offset(), 1)
-}
-
 /// The pool that component `name` keeps towards `db`.
 fn pool<'a>(s: &'a RunSummary, name: &str) -> &'a PoolSummary {
     comp(s, name)

@@ -455,11 +455,7 @@ pub fn explain(model: &Model, traffic: f64) -> Explanation {
         "Utilizations follow the utilization law U = λ·D/c with the mean service demand D per request.".to_string(),
         "Blocking servers hold a worker for their own work plus the unloaded response time of their calls; queueing downstream makes the real holding time longer, so their saturation point is optimistic.".to_string(),
     ];
-    if model
-        .components
-        .iter()
-        .any(|c| matches!(c.kind, Kind::Cache(_) | Kind::Cdn(_)))
-    {
+    if model.components.iter().any(|c| c.is_cache()) {
         assumptions.push("Cache hit ratios are estimated by Che's approximation (LRU) and λT/(1+λT) per key (TTL), ignoring the cold start and invalidation by writes.".into());
     }
     if rate.is_none() {

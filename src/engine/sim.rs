@@ -471,10 +471,10 @@ pub struct Sim<'m> {
     class_rng: StreamRng,
     think_rng: StreamRng,
     think: Option<Sampler>,
-    /// Thinning envelope: the highest arrival rate over the run, per nanosecond.
-    peak_rate_per_ns: f64,
-    /// Its inverse, the mean gap between candidate arrivals in ns: the next arrival's time is
-    /// on the loop's critical path, and a multiply is several times quicker than a divide.
+    /// The mean gap in ns between candidate arrivals at the thinning envelope (the highest
+    /// arrival rate over the run); infinite when nothing arrives (a closed workload). Kept as a
+    /// gap, not a rate: the next arrival's time is on the loop's critical path, and a multiply
+    /// is several times quicker than a divide.
     mean_gap_ns: f64,
     /// New requests need no draws: see `new_request`.
     plain_arrivals: bool,
@@ -789,7 +789,6 @@ impl<'m> Sim<'m> {
             class_rng: cfg.key.stream("workload/classes"),
             think_rng: cfg.key.stream("workload/think"),
             think,
-            peak_rate_per_ns: peak,
             mean_gap_ns: 1.0 / peak,
             plain_arrivals: plain,
             steady: matches!(model.workload.profile, Profile::Steady),
@@ -1041,7 +1040,7 @@ impl<'m> Sim<'m> {
 
     #[inline(always)]
     fn schedule_next_arrival(&mut self) {
-        if self.peak_rate_per_ns <= 0.0 {
+        if !self.mean_gap_ns.is_finite() {
             return;
         }
         let e: f64 = Exp1.sample(&mut self.arrival_rng);
@@ -2429,7 +2428,7 @@ impl<'m> Sim<'m> {
                         .model
                         .components
                         .iter()
-                        .map(|c| matches!(c.kind, Kind::Cache(_) | Kind::Cdn(_)))
+                        .map(|c| c.is_cache())
                         .collect::<Vec<_>>(),
                     |t| profile.factor(t),
                     base,

@@ -274,6 +274,11 @@ impl Component {
         }
     }
 
+    /// A Cache or a Cdn: it has lookups and a hit ratio.
+    pub fn is_cache(&self) -> bool {
+        matches!(self.kind, Kind::Cache(_) | Kind::Cdn(_))
+    }
+
     /// Workers per instance; `None` means unbounded (no queueing).
     pub fn workers(&self) -> Option<u32> {
         match &self.kind {

@@ -69,6 +69,22 @@ pub fn run(
     s
 }
 
+/// `ARCHSIM_THEORY_SEED_OFFSET` (default 0), added to every seed of the theory tests (by
+/// [`replicate`], [`run1`] and the tests that seed runs themselves), so that a whole file can be
+/// rerun with other random numbers.
+pub fn seed_offset() -> u64 {
+    std::env::var("ARCHSIM_THEORY_SEED_OFFSET")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// One replication at 1× traffic through [`run`] (self-checks included), seed shifted by
+/// [`seed_offset`].
+pub fn run1(text: &str, duration_s: f64, warmup_s: f64, seed: u64) -> RunSummary {
+    run(text, 1.0, duration_s, warmup_s, seed + seed_offset(), 1)
+}
+
 /// `reps` independent single-replication runs with seeds `base_seed..base_seed + reps`, run in
 /// parallel; each has passed [`assert_self_checks`]. Setting `ARCHSIM_THEORY_SEED_OFFSET=K` adds K
 /// to every seed: the suite with other random numbers, to check that the tolerances are not
@@ -81,10 +97,7 @@ pub fn replicate(
     base_seed: u64,
     reps: u32,
 ) -> Vec<RunSummary> {
-    let offset: u64 = std::env::var("ARCHSIM_THEORY_SEED_OFFSET")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let offset = seed_offset();
     (0..reps as u64)
         .into_par_iter()
         .map(|i| {
