@@ -327,8 +327,8 @@ struct NetworkRt {
 /// A class as the engine needs it.
 struct ClassRt {
     entry: u32,
-    /// Responses are kept by the client's browser (`max_age_s`).
-    browser_cached: bool,
+    /// How long the client's browser keeps a response (`max_age_s`), if it does.
+    max_age: Option<Time>,
     write: bool,
     cum_weight: f64,
     keys: KeySampler,
@@ -669,7 +669,7 @@ impl<'m> Sim<'m> {
                 acc += c.weight / total_w;
                 ClassRt {
                     entry: c.entry as u32,
-                    browser_cached: c.max_age_s.is_some(),
+                    max_age: c.max_age_s.map(time::from_s),
                     write: c.op == Op::Write,
                     cum_weight: acc,
                     keys: match c.keys {
@@ -1122,10 +1122,9 @@ impl<'m> Sim<'m> {
             // Each request earns a fraction of a retry; a small reserve absorbs short bursts.
             self.retry_tokens = (self.retry_tokens + b).min((100.0 * b).max(10.0));
         }
-        if self.classes[class].browser_cached
-            && let Some(max_age) = self.model.workload.classes[class].max_age_s
+        if let Some(max_age) = self.classes[class].max_age
             && let Some(&at) = self.browser.get(&(client, key))
-            && self.now < at.saturating_add(time::from_s(max_age))
+            && self.now < at.saturating_add(max_age)
         {
             // Answered from the browser's own cache: no network, no server.
             if measured {
@@ -2284,7 +2283,7 @@ impl<'m> Sim<'m> {
                 }
             }
             // Browsers keep what they fetched, during warm-up too.
-            if why == Outcome::Ok && self.classes[class as usize].browser_cached {
+            if why == Outcome::Ok && self.classes[class as usize].max_age.is_some() {
                 self.browser.insert((client, key), self.now);
             }
             // The timeline covers the whole run, warm-up included.
