@@ -7,7 +7,7 @@
 //! priori from the run length, so a test cannot pass by being noisy. Single-run comparisons of a
 //! count use the count's exact law (binomial or Poisson) with a 5σ band. Runs made through
 //! `common::run` / `common::replicate` also pass conservation and Little's law; runs that are
-//! overloaded on purpose (a growing backlog, blocked producers) go through [`run_overloaded`],
+//! overloaded on purpose (a growing backlog, blocked producers) go through `common::run_overloaded`,
 //! which checks conservation only (Little's law does not hold for a queue that keeps growing).
 //! Deterministic paths (constant latencies, no queueing) are compared exactly, or to the latency
 //! histogram's 0.1% for percentiles.
@@ -15,35 +15,9 @@
 mod common;
 
 use archsim::analytic::queueing as q;
-use archsim::runner::{RunOptions, run_point};
 use archsim::stats::summary::RunSummary;
 use common::*;
 use rayon::prelude::*;
-
-/// One replication of `text` (seed shifted by [`seed_offset`]), checking conservation and that
-/// the run was not truncated, but not Little's law: for runs whose queues grow on purpose.
-fn run_overloaded(text: &str, duration_s: f64, warmup_s: f64, seed: u64) -> RunSummary {
-    let model = load(text);
-    let s = run_point(
-        &model,
-        &RunOptions {
-            traffic: 1.0,
-            duration_s: Some(duration_s),
-            warmup_s: Some(warmup_s),
-            seed: Some(seed + seed_offset()),
-            replications: Some(1),
-            ..Default::default()
-        },
-    )
-    .expect("run_point");
-    assert!(
-        s.checks.conservation,
-        "conservation failed for `{}`: {:?}",
-        s.model, s.requests
-    );
-    assert!(!s.engine.truncated, "run of `{}` was truncated", s.model);
-    s
-}
 
 /// [`run_overloaded`] over `reps` seeds `base..base + reps`, in parallel.
 fn replicate_overloaded(

@@ -85,6 +85,31 @@ pub fn run1(text: &str, duration_s: f64, warmup_s: f64, seed: u64) -> RunSummary
     run(text, 1.0, duration_s, warmup_s, seed + seed_offset(), 1)
 }
 
+/// One replication of `text` (seed shifted by [`seed_offset`]), checking conservation and that
+/// the run was not truncated, but not Little's law: for runs whose queues grow on purpose.
+pub fn run_overloaded(text: &str, duration_s: f64, warmup_s: f64, seed: u64) -> RunSummary {
+    let model = load(text);
+    let s = run_point(
+        &model,
+        &RunOptions {
+            traffic: 1.0,
+            duration_s: Some(duration_s),
+            warmup_s: Some(warmup_s),
+            seed: Some(seed + seed_offset()),
+            replications: Some(1),
+            ..Default::default()
+        },
+    )
+    .expect("run_point");
+    assert!(
+        s.checks.conservation,
+        "conservation failed for `{}`: {:?}",
+        s.model, s.requests
+    );
+    assert!(!s.engine.truncated, "run of `{}` was truncated", s.model);
+    s
+}
+
 /// `reps` independent single-replication runs with seeds `base_seed..base_seed + reps`, run in
 /// parallel; each has passed [`assert_self_checks`]. Setting `ARCHSIM_THEORY_SEED_OFFSET=K` adds K
 /// to every seed: the suite with other random numbers, to check that the tolerances are not
