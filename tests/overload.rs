@@ -294,6 +294,18 @@ fn report(title: &str, rows: &[Row]) {
 }
 
 /// The checks every 100x run must pass.
+/// The 100x run's peak memory is within its bound (see [`Row`]).
+fn assert_within_bound(r: &Row) {
+    assert!(
+        r.at_100x.peak_kb <= r.bound_kb,
+        "{}: peak RSS {} KB at 100x, above the bound of {} KB (1x: {} KB)",
+        r.model,
+        r.at_100x.peak_kb,
+        r.bound_kb,
+        r.at_1x.peak_kb
+    );
+}
+
 fn check_run(name: &str, m: &Measured) {
     let j = &m.json;
     assert!(
@@ -368,14 +380,7 @@ fn bundled_models_at_100x_finish_with_bounded_memory() {
             "{}: at 100x nothing was dropped, failed or timed out, and the point is stable: {j}",
             r.model
         );
-        assert!(
-            r.at_100x.peak_kb <= r.bound_kb,
-            "{}: peak RSS {} KB at 100x, above the bound of {} KB (1x: {} KB)",
-            r.model,
-            r.at_100x.peak_kb,
-            r.bound_kb,
-            r.at_1x.peak_kb
-        );
+        assert_within_bound(r);
     }
 }
 
@@ -431,14 +436,7 @@ fn unbounded_queues_at_100x_are_unstable_and_capped() {
                 r.model
             );
         }
-        assert!(
-            r.at_100x.peak_kb <= r.bound_kb,
-            "{}: peak RSS {} KB at 100x, above the bound of {} KB (1x: {} KB)",
-            r.model,
-            r.at_100x.peak_kb,
-            r.bound_kb,
-            r.at_1x.peak_kb
-        );
+        assert_within_bound(r);
     }
 }
 
