@@ -327,8 +327,8 @@ struct NetworkRt {
 /// A class as the engine needs it.
 struct ClassRt {
     entry: u32,
-    /// How long the client's browser keeps a response (`max_age_s`), if it does.
-    max_age: Option<Time>,
+    /// Responses are kept by the client's browser (`max_age_s`).
+    browser_cached: bool,
     write: bool,
     cum_weight: f64,
     keys: KeySampler,
@@ -471,10 +471,10 @@ pub struct Sim<'m> {
     class_rng: StreamRng,
     think_rng: StreamRng,
     think: Option<Sampler>,
-    /// The mean gap in ns between candidate arrivals at the thinning envelope (the highest
-    /// arrival rate over the run); infinite when nothing arrives (a closed workload). Kept as a
-    /// gap, not a rate: the next arrival's time is on the loop's critical path, and a multiply
-    /// is several times quicker than a divide.
+    /// Thinning envelope: the highest arrival rate over the run, per nanosecond.
+    peak_rate_per_ns: f64,
+    /// Its inverse, the mean gap between candidate arrivals in ns: the next arrival's time is
+    /// on the loop's critical path, and a multiply is several times quicker than a divide.
     mean_gap_ns: f64,
     /// New requests need no draws: see `new_request`.
     plain_arrivals: bool,
@@ -669,7 +669,7 @@ impl<'m> Sim<'m> {
                 acc += c.weight / total_w;
                 ClassRt {
                     entry: c.entry as u32,
-                    max_age: c.max_age_s.map(time::from_s),
+                    browser_cached: c.max_age_s.is_some(),
                     write: c.op == Op::Write,
                     cum_weight: acc,
                     keys: match c.keys {
@@ -789,6 +789,7 @@ impl<'m> Sim<'m> {
             class_rng: cfg.key.stream("workload/classes"),
             think_rng: cfg.key.stream("workload/think"),
             think,
+            peak_rate_per_ns: peak,
             mean_gap_ns: 1.0 / peak,
             plain_arrivals: plain,
             steady: matches!(model.workload.profile, Profile::Steady),
@@ -1040,7 +1041,7 @@ impl<'m> Sim<'m> {
 
     #[inline(always)]
     fn schedule_next_arrival(&mut self) {
-        if !self.mean_gap_ns.is_finite() {
+        if self.peak_rate_per_ns <= 0.0 {
             return;
         }
         let e: f64 = Exp1.sample(&mut self.arrival_rng);
@@ -1122,9 +1123,10 @@ impl<'m> Sim<'m> {
             // Each request earns a fraction of a retry; a small reserve absorbs short bursts.
             self.retry_tokens = (self.retry_tokens + b).min((100.0 * b).max(10.0));
         }
-        if let Some(max_age) = self.classes[class].max_age
+        if self.classes[class].browser_cached
+            && let Some(max_age) = self.model.workload.classes[class].max_age_s
             && let Some(&at) = self.browser.get(&(client, key))
-            && self.now < at.saturating_add(max_age)
+            && self.now < at.saturating_add(time::from_s(max_age))
         {
             // Answered from the browser's own cache: no network, no server.
             if measured {
@@ -2283,7 +2285,7 @@ impl<'m> Sim<'m> {
                 }
             }
             // Browsers keep what they fetched, during warm-up too.
-            if why == Outcome::Ok && self.classes[class as usize].max_age.is_some() {
+            if why == Outcome::Ok && self.classes[class as usize].browser_cached {
                 self.browser.insert((client, key), self.now);
             }
             // The timeline covers the whole run, warm-up included.
